@@ -1,0 +1,46 @@
+//! The settings the core needs; the server crate fills them from zoo.cfg.
+
+/// Core settings, already validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoreConfig {
+    /// `serverId` in the high byte of session ids; 1 in standalone mode.
+    pub server_id: u8,
+    pub tick_time_ms: u32,
+    pub min_session_timeout_ms: u32,
+    pub max_session_timeout_ms: u32,
+    /// `jute.maxbuffer`.
+    pub max_buffer: usize,
+    /// `zookeeper.skipACL=yes`.
+    pub skip_acl: bool,
+    /// `zookeeper.DigestAuthenticationProvider.superDigest` (`super:base64sha1`).
+    pub super_digest: Option<String>,
+    /// `zookeeper.extendedTypesEnabled` (TTL nodes).
+    pub extended_types_enabled: bool,
+    /// `zookeeper.digest.enabled`.
+    pub digest_enabled: bool,
+    /// `zookeeper.closeSessionTxn.enabled`.
+    pub close_session_txn_enabled: bool,
+    /// `reconfigEnabled`.
+    pub reconfig_enabled: bool,
+    /// Text of `/zookeeper/config` (empty in standalone).
+    pub quorum_config: String,
+}
+
+impl Default for CoreConfig {
+    fn default() -> Self {
+        CoreConfig {
+            server_id: 1,
+            tick_time_ms: 2000,
+            min_session_timeout_ms: 4000,
+            max_session_timeout_ms: 40000,
+            max_buffer: zkrs_jute::limits::DEFAULT_MAX_BUFFER,
+            skip_acl: false,
+            super_digest: None,
+            extended_types_enabled: false,
+            digest_enabled: true,
+            close_session_txn_enabled: true,
+            reconfig_enabled: false,
+            quorum_config: String::new(),
+        }
+    }
+}
