@@ -241,7 +241,7 @@ public class GoldenClient {
         zkB.create("/golden/missing", b("now-here"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
         ctl("resume");
 
-        step("reconnect #1: ConnectRequest with session id + passwd, setWatches (101, xid -8), auth resent");
+        step("reconnect #1: ConnectRequest with session id + passwd, auth resent, setWatches (101; the 3.8 client sends it with a normal xid, not -8)");
         awaitState(Watcher.Event.KeeperState.SyncConnected);
         zk.exists("/golden", false);
 
@@ -263,7 +263,7 @@ public class GoldenClient {
         awaitState(Watcher.Event.KeeperState.Disconnected);
         ctl("resume");
 
-        step("reconnect #2: setWatches2 (105, xid -8) carrying the persistent recursive watch");
+        step("reconnect #2: setWatches2 (105, normal xid) carrying the persistent recursive watch");
         awaitState(Watcher.Event.KeeperState.SyncConnected);
         zk.exists("/golden", false);
 
