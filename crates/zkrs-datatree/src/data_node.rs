@@ -1,0 +1,150 @@
+//! [`DataNode`]: one znode (`server/DataNode.java`).
+
+use std::collections::BTreeSet;
+
+use bytes::Bytes;
+use zkrs_jute::{Stat, StatPersisted};
+
+use crate::ephemeral_type::EphemeralType;
+
+/// One znode: its data, ACL reference, persisted stat and child names.
+///
+/// Children are kept sorted (ZooKeeper uses a `HashSet`, whose order is unspecified), so child
+/// lists and snapshots are deterministic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataNode {
+    /// The data; `None` is Java's `null` (a create with null data), which snapshots write as -1.
+    pub data: Option<Bytes>,
+    /// The [`crate::AclCache`] reference; -1 is `OPEN_ACL_UNSAFE`.
+    pub acl: i64,
+    /// The 60-byte persisted stat. `cversion` here is the number of creates of children.
+    pub stat: StatPersisted,
+    pub(crate) children: BTreeSet<Box<str>>,
+    /// `EphemeralType::get(stat.ephemeral_owner)` under the tree's `extendedTypesEnabled`.
+    pub(crate) kind: EphemeralType,
+    /// This node's contribution to the tree digest (`DataNode.digest`), kept current by the tree.
+    pub(crate) digest: i64,
+}
+
+impl DataNode {
+    /// A node without children.
+    pub fn new(data: Option<Bytes>, acl: i64, stat: StatPersisted, kind: EphemeralType) -> Self {
+        DataNode {
+            data,
+            acl,
+            stat,
+            children: BTreeSet::new(),
+            kind,
+            digest: 0,
+        }
+    }
+
+    /// The child names, sorted.
+    pub fn children(&self) -> impl ExactSizeIterator<Item = &str> + DoubleEndedIterator + '_ {
+        self.children.iter().map(|c| &**c)
+    }
+
+    /// Whether `name` is a child.
+    pub fn has_child(&self, name: &str) -> bool {
+        self.children.contains(name)
+    }
+
+    /// The number of children.
+    pub fn num_children(&self) -> usize {
+        self.children.len()
+    }
+
+    /// The data length (`data == null ? 0 : data.length`).
+    pub fn data_len(&self) -> usize {
+        self.data.as_ref().map_or(0, Bytes::len)
+    }
+
+    /// The node's kind (from `ephemeralOwner`).
+    pub fn ephemeral_type(&self) -> EphemeralType {
+        self.kind
+    }
+
+    /// The stat a client sees (`DataNode.copyStat`):
+    /// `cversion = stored * 2 - numChildren` (creates + deletes), `dataLength`, `numChildren`, and
+    /// `ephemeralOwner` only for NORMAL ephemerals (containers and TTL nodes show 0).
+    pub fn client_stat(&self) -> Stat {
+        let s = &self.stat;
+        let num_children = self.children.len() as i32;
+        Stat {
+            czxid: s.czxid,
+            mzxid: s.mzxid,
+            ctime: s.ctime,
+            mtime: s.mtime,
+            version: s.version,
+            cversion: s.cversion.wrapping_mul(2).wrapping_sub(num_children),
+            aversion: s.aversion,
+            ephemeral_owner: self.kind.client_ephemeral_owner(s.ephemeral_owner),
+            data_length: self.data_len() as i32,
+            num_children,
+            pzxid: s.pzxid,
+        }
+    }
+
+    pub(crate) fn add_child(&mut self, name: &str) -> bool {
+        if self.children.contains(name) {
+            return false;
+        }
+        self.children.insert(Box::from(name))
+    }
+
+    pub(crate) fn remove_child(&mut self, name: &str) -> bool {
+        self.children.remove(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(owner: i64, kind: EphemeralType) -> DataNode {
+        DataNode::new(
+            Some(Bytes::from_static(b"abc")),
+            -1,
+            StatPersisted {
+                czxid: 1,
+                mzxid: 2,
+                ctime: 3,
+                mtime: 4,
+                version: 5,
+                cversion: 3,
+                aversion: 7,
+                ephemeral_owner: owner,
+                pzxid: 9,
+            },
+            kind,
+        )
+    }
+
+    #[test]
+    fn copy_stat() {
+        let mut n = node(0x55, EphemeralType::Normal);
+        n.add_child("b");
+        n.add_child("a");
+        assert!(!n.add_child("a"));
+        let s = n.client_stat();
+        assert_eq!(s.cversion, 3 * 2 - 2);
+        assert_eq!(s.num_children, 2);
+        assert_eq!(s.data_length, 3);
+        assert_eq!(s.ephemeral_owner, 0x55);
+        assert_eq!((s.czxid, s.mzxid, s.ctime, s.mtime), (1, 2, 3, 4));
+        assert_eq!((s.version, s.aversion, s.pzxid), (5, 7, 9));
+        assert_eq!(n.children().collect::<Vec<_>>(), vec!["a", "b"]);
+        assert!(n.remove_child("a"));
+        assert!(!n.remove_child("a"));
+        assert_eq!(n.client_stat().cversion, 5);
+    }
+
+    #[test]
+    fn container_owner_hidden() {
+        let n = node(i64::MIN, EphemeralType::Container);
+        assert_eq!(n.client_stat().ephemeral_owner, 0);
+        let mut n = node(0, EphemeralType::Void);
+        n.data = None;
+        assert_eq!(n.client_stat().data_length, 0);
+    }
+}

@@ -1,0 +1,54 @@
+//! ZooKeeper's `DataTree` as a pure, deterministic value.
+//!
+//! The tree holds the znodes and everything ZooKeeper keeps beside them: stats, the ephemeral,
+//! container and TTL indexes, the reference-counted ACL cache, the data and child watch tables
+//! (standard, persistent and persistent-recursive), quota usage, and the incremental digest. It
+//! does no I/O and reads no clock: every change comes from a committed txn through
+//! [`DataTree::process_txn`], with the txn's zxid and time. Watches that fire are queued and taken
+//! with [`DataTree::take_watch_events`]. Iteration orders that ZooKeeper leaves to `HashSet`s
+//! (children, watchers of one event) are sorted here.
+//!
+//! The semantics follow ZooKeeper 3.9.5 `DataTree.java` and its helpers, error code for error
+//! code; each item says which Java method it mirrors and where it knowingly differs.
+//!
+//! # Layout
+//!
+//! - `data_tree`: [`DataTree`] (nodes, reads, `processTxn`, watches, snapshot loading),
+//!   [`TreeConfig`], [`SnapshotNode`], the pre-order iterator.
+//! - `data_node`: [`DataNode`], one znode, and `copyStat` ([`DataNode::client_stat`]).
+//! - `txn_result`: [`ProcessTxnResult`].
+//! - `acl_cache`: [`AclCache`] (`ReferenceCountedACLCache`).
+//! - `watch_manager`: [`WatchManager`], one watch table (`WatchManager` with `WatchStats`).
+//! - `watch_event`: [`WatchEvent`], one notification for one connection.
+//! - `watch_summary`: [`WatchSummary`] for `wchs`/`wchc`/`wchp`/mntr.
+//! - `digest`: the per-node CRC32 digest (`DigestCalculator` v2).
+//! - `quota`: `StatsTrack`, the quota path set (`PathTrie`) and `Quotas` paths.
+//! - `path`: path validation (`PathUtils`) and the special nodes.
+//! - `ephemeral_type`: [`EphemeralType`] and the TTL owner encoding.
+
+#![forbid(unsafe_code)]
+
+pub mod acl_cache;
+pub mod data_node;
+pub mod data_tree;
+pub mod digest;
+pub mod ephemeral_type;
+pub mod path;
+pub mod quota;
+pub mod txn_result;
+pub mod watch_event;
+pub mod watch_manager;
+pub mod watch_summary;
+
+/// The identity of a watching connection (the server's connection id). Events name it; the server
+/// maps it to its connection and session.
+pub type WatcherId = u64;
+
+pub use acl_cache::AclCache;
+pub use data_node::DataNode;
+pub use data_tree::{DataTree, PreorderIter, SnapshotError, SnapshotNode, TreeConfig, ZxidDigest};
+pub use ephemeral_type::EphemeralType;
+pub use txn_result::ProcessTxnResult;
+pub use watch_event::WatchEvent;
+pub use watch_manager::{WatchManager, WatchStats, WatcherMode};
+pub use watch_summary::WatchSummary;
