@@ -210,6 +210,9 @@ pub(crate) fn jvm_only_property(key: &str) -> Option<&'static str> {
     match key {
         "jute.maxbuffer" => Some("jute.maxbuffer"),
         "readonlymode.enabled" => Some("readonlymode.enabled"),
+        "znode.container.checkIntervalMs" => Some("znode.container.checkIntervalMs"),
+        "znode.container.maxPerMinute" => Some("znode.container.maxPerMinute"),
+        "znode.container.maxNeverUsedIntervalMs" => Some("znode.container.maxNeverUsedIntervalMs"),
         _ => None,
     }
 }

@@ -314,6 +314,28 @@ impl SystemProperties {
             .unwrap_or(zkrs_jute::limits::DEFAULT_MAX_BUFFER)
     }
 
+    /// `znode.container.checkIntervalMs` (60000): how often the container/TTL reaper runs. A JVM
+    /// property in ZooKeeper; zkrs honours the zoo.cfg key.
+    pub fn container_check_interval_ms(&self) -> i64 {
+        self.get("znode.container.checkIntervalMs")
+            .and_then(java::decode_long)
+            .unwrap_or(60_000)
+    }
+
+    /// `znode.container.maxPerMinute` (10000): reaper deletions per minute.
+    pub fn container_max_per_minute(&self) -> i64 {
+        self.get("znode.container.maxPerMinute")
+            .and_then(java::decode_long)
+            .unwrap_or(10_000)
+    }
+
+    /// `znode.container.maxNeverUsedIntervalMs` (0 = never): when a never-used container may go.
+    pub fn container_max_never_used_interval_ms(&self) -> i64 {
+        self.get("znode.container.maxNeverUsedIntervalMs")
+            .and_then(java::decode_long)
+            .unwrap_or(0)
+    }
+
     /// Read-only mode (false). Like `jute.maxbuffer`, ZooKeeper only reads the JVM property
     /// `-Dreadonlymode.enabled`; zkrs honours the zoo.cfg key `readonlymode.enabled`.
     pub fn read_only_mode_enabled(&self) -> bool {

@@ -24,6 +24,13 @@ pub struct CoreConfig {
     pub reconfig_enabled: bool,
     /// Text of `/zookeeper/config` (empty in standalone).
     pub quorum_config: String,
+    /// `znode.container.checkIntervalMs`: how often the container/TTL reaper runs (0 = never).
+    pub container_check_interval_ms: u64,
+    /// `znode.container.maxPerMinute`: at most this many deleteContainer txns per reaper pass.
+    pub container_max_per_minute: u32,
+    /// `znode.container.maxNeverUsedIntervalMs`: a container that never had a child is reaped
+    /// once this long past its mtime (0 = never).
+    pub container_max_never_used_interval_ms: u64,
 }
 
 impl Default for CoreConfig {
@@ -41,6 +48,9 @@ impl Default for CoreConfig {
             close_session_txn_enabled: true,
             reconfig_enabled: false,
             quorum_config: String::new(),
+            container_check_interval_ms: 60_000,
+            container_max_per_minute: 10_000,
+            container_max_never_used_interval_ms: 0,
         }
     }
 }

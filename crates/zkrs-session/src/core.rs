@@ -1,49 +1,150 @@
 //! [`ServerCore`]: the standalone ZooKeeper server as a value you step.
 //!
-//! SKELETON: the API is fixed here so the server shell can be written against it; the pipeline
-//! (PrepRequestProcessor / FinalRequestProcessor semantics) is filled in behind it.
+//! The request pipeline mirrors ZooKeeper's processors:
+//!
+//! 1. **Prep** (`PrepRequestProcessor`, `crate::prep`): a write is validated against the tree
+//!    and the change records of txns prepared before it, gets the next zxid and becomes a txn
+//!    (an `ErrorTxn` when a check fails). The txn leaves as [`Output::Persist`].
+//! 2. **Commit**: the driver makes it durable (later: a quorum acknowledges it) and calls
+//!    [`ServerCore::handle_committed`].
+//! 3. **Final** (`FinalRequestProcessor`, `crate::final_proc`): the txn is applied to the
+//!    [`DataTree`], fired watches become notifications (sent first), then the reply goes to the
+//!    requester.
+//!
+//! Replies on a connection leave in request order: a read that arrives while writes of the same
+//! connection are pending waits behind them (`CommitProcessor`).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
 
 use bytes::Bytes;
+use zkrs_datatree::{DataTree, TreeConfig};
 use zkrs_jute::{
-    ConnectRequest, ConnectResponse, ErrorCode, Jute, OpCode, ReplyHeader, Request,
-    RequestDecodeError, RequestHeader,
+    AuthPacket, ConnectRequest, ConnectResponse, ErrorCode, GetSaslRequest, Id, Jute, OpCode,
+    ReplyHeader, Request, RequestDecodeError, RequestHeader, SetSaslResponse, TxnEntry, TxnHeader,
 };
 
+use crate::auth::digest::generate_digest;
+use crate::auth::ip::java_host_address;
+use crate::auth::AuthIds;
 use crate::clock::Clock;
 use crate::config::CoreConfig;
+use crate::connection::{ConnState, Connection, Held, Queued};
 use crate::output::Output;
+use crate::outstanding::OutstandingChanges;
+use crate::password::{check_passwd, generate_passwd, PASSWORD_LEN};
+use crate::prep::{Prep, PrepError, PreparedTxn, WriteOp};
+use crate::session_tracker::SessionTracker;
+use crate::stats::ServerStats;
 
 /// Identifies one client connection; chosen by the driver, never reused while open.
 pub type ConnId = u64;
 
-/// Per-connection state the core keeps.
+/// `DataTree.DIGEST_LOG_INTERVAL`: a digest is kept for every zxid divisible by this.
+pub const DIGEST_LOG_INTERVAL: i64 = 128;
+/// `DataTree.DIGEST_LOG_LIMIT`: how many are kept.
+pub const DIGEST_LOG_LIMIT: usize = 1024;
+
+/// One entry of the digest history the `hash` command prints (`DataTree.ZxidDigest`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ZxidDigest {
+    pub zxid: i64,
+    pub digest_version: i32,
+    pub digest: i64,
+}
+
+/// Who is waiting for a txn.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Origin {
+    /// A client write: reply to `conn` (if still open) with `xid`.
+    Client {
+        conn: ConnId,
+        xid: i32,
+        op: OpCode,
+        recv_mono: u64,
+    },
+    /// createSession for a new connection: the ConnectResponse goes out when it is applied.
+    CreateSession { conn: ConnId, recv_mono: u64 },
+    /// closeSession submitted by the session tracker: closes the session's connection.
+    Expiry,
+    /// deleteContainer submitted by the container manager: no reply.
+    Container,
+}
+
+/// A txn handed to the driver and not applied yet.
 #[derive(Debug, Clone)]
-struct Connection {
-    #[allow(dead_code)]
-    remote: SocketAddr,
-    session_id: Option<i64>,
+pub(crate) struct InFlight {
+    pub entry: TxnEntry,
+    pub origin: Origin,
 }
 
 /// The sans-IO standalone server.
 #[derive(Debug)]
 pub struct ServerCore {
-    config: CoreConfig,
-    connections: BTreeMap<ConnId, Connection>,
-    outputs: VecDeque<Output>,
-    last_processed_zxid: i64,
+    pub(crate) config: CoreConfig,
+    pub(crate) tree: DataTree,
+    pub(crate) sessions: SessionTracker,
+    pub(crate) connections: BTreeMap<ConnId, Connection>,
+    /// `NIOServerCnxnFactory.sessionMap`: the connection currently bound to each session.
+    pub(crate) session_conns: HashMap<i64, ConnId>,
+    pub(crate) outputs: VecDeque<Output>,
+    /// `hzxid`: the last zxid handed out.
+    pub(crate) hzxid: i64,
+    pub(crate) outstanding: OutstandingChanges,
+    pub(crate) in_flight: VecDeque<InFlight>,
+    pub(crate) stats: ServerStats,
+    pub(crate) digest_log: VecDeque<ZxidDigest>,
+    pub(crate) next_container_check: u64,
+    pub(crate) start_mono: u64,
 }
 
 impl ServerCore {
     /// A server with an empty data tree.
-    pub fn new(config: CoreConfig, _now: Clock) -> Self {
+    pub fn new(config: CoreConfig, now: Clock) -> Self {
+        let mut tree = DataTree::with_config(TreeConfig {
+            extended_types_enabled: config.extended_types_enabled,
+            digest_enabled: config.digest_enabled,
+        });
+        if !config.quorum_config.is_empty() {
+            tree.set_config_data(Bytes::from(config.quorum_config.clone().into_bytes()));
+        }
+        Self::from_state(config, tree, std::iter::empty(), now)
+    }
+
+    /// A server over an existing tree (restored from a snapshot and txn log) and the sessions
+    /// that were live in it (`sessionsWithTimeout`), which are tracked afresh from `now`. New
+    /// zxids continue after `tree.last_processed_zxid()`.
+    pub fn from_state(
+        config: CoreConfig,
+        tree: DataTree,
+        sessions: impl IntoIterator<Item = (i64, i32)>,
+        now: Clock,
+    ) -> Self {
+        let mut tracker = SessionTracker::new(config.tick_time_ms, config.server_id, now.mono_ms);
+        for (id, timeout) in sessions {
+            tracker.track_session(id, timeout, now.mono_ms);
+            tracker.commit_session(id, timeout);
+        }
+        let next_container_check = if config.container_check_interval_ms > 0 {
+            now.mono_ms
+                .saturating_add(config.container_check_interval_ms)
+        } else {
+            u64::MAX
+        };
         ServerCore {
+            hzxid: tree.last_processed_zxid(),
             config,
+            tree,
+            sessions: tracker,
             connections: BTreeMap::new(),
+            session_conns: HashMap::new(),
             outputs: VecDeque::new(),
-            last_processed_zxid: 0,
+            outstanding: OutstandingChanges::new(),
+            in_flight: VecDeque::new(),
+            stats: ServerStats::default(),
+            digest_log: VecDeque::new(),
+            next_container_check,
+            start_mono: now.mono_ms,
         }
     }
 
@@ -54,43 +155,94 @@ impl ServerCore {
 
     /// The zxid of the last applied txn (`Zxid:` in srvr).
     pub fn last_processed_zxid(&self) -> i64 {
-        self.last_processed_zxid
+        self.tree.last_processed_zxid()
     }
 
-    /// A new TCP connection was accepted from `remote`.
+    // ------------------------------------------------------------------------------------------
+    // Inputs.
+
+    /// A new TCP connection was accepted from `remote`. It gets the identity `ip:<address>`.
     pub fn handle_connection_opened(&mut self, conn: ConnId, remote: SocketAddr) {
-        self.connections.insert(
-            conn,
-            Connection {
-                remote,
-                session_id: None,
-            },
-        );
+        let ip = Id::new("ip", java_host_address(remote.ip()));
+        self.connections
+            .insert(conn, Connection::new(remote, ip, 0));
     }
 
     /// The connection is gone (EOF, error, or after an `Output::Close`). Its watches are
     /// dropped; its session lives on until it expires or is closed.
     pub fn handle_connection_closed(&mut self, conn: ConnId) {
-        self.connections.remove(&conn);
+        if let Some(c) = self.connections.remove(&conn) {
+            self.tree.remove_watcher(conn);
+            if c.session_id != 0 && self.session_conns.get(&c.session_id) == Some(&conn) {
+                self.session_conns.remove(&c.session_id);
+            }
+        }
     }
 
-    /// The first frame of a connection.
-    pub fn handle_connect(&mut self, conn: ConnId, req: ConnectRequest, _now: Clock) {
+    /// The first frame of a connection (`processConnectRequest`).
+    ///
+    /// - `lastZxidSeen` ahead of this server: closed without a reply.
+    /// - session 0: a new session; its createSession txn is persisted and the ConnectResponse
+    ///   is sent when it is applied. Requests that arrive meanwhile are held.
+    /// - otherwise a reconnect: any other connection of that session is closed, then the
+    ///   password and the session are checked; failure answers `(0, 0, 0, 16 zero bytes)` and
+    ///   closes.
+    pub fn handle_connect(&mut self, conn: ConnId, req: ConnectRequest, now: Clock) {
+        let last = self.tree.last_processed_zxid();
+        let (min, max) = (
+            self.config.min_session_timeout_ms as i32,
+            self.config.max_session_timeout_ms as i32,
+        );
         let Some(c) = self.connections.get_mut(&conn) else {
             return;
         };
-        let session_id = (i64::from(self.config.server_id) << 56) | 1;
-        c.session_id = Some(session_id);
-        let timeout = (req.time_out.max(self.config.min_session_timeout_ms as i32))
-            .min(self.config.max_session_timeout_ms as i32);
-        let resp = ConnectResponse {
-            protocol_version: 0,
-            time_out: timeout,
-            session_id,
-            passwd: Bytes::from(vec![0u8; 16]),
-            read_only: req.read_only.map(|_| false),
-        };
-        self.send(conn, &resp.to_bytes());
+        if c.state != ConnState::AwaitingConnect || c.closing {
+            return;
+        }
+        c.stats.packets_received += 1;
+        self.stats.packets_received += 1;
+        c.established_wall_ms = now.wall_ms;
+        c.old_client = req.read_only.is_none();
+        if req.last_zxid_seen > last {
+            self.close_conn(conn);
+            return;
+        }
+        let mut timeout = req.time_out;
+        if timeout < min {
+            timeout = min;
+        }
+        if timeout > max {
+            timeout = max;
+        }
+        c.timeout_ms = timeout;
+        if req.session_id == 0 {
+            let id = self.sessions.create_session(timeout, now.mono_ms);
+            c.session_id = id;
+            c.state = ConnState::CreatingSession;
+            self.session_conns.insert(id, conn);
+            self.submit_server_write(
+                Origin::CreateSession {
+                    conn,
+                    recv_mono: now.mono_ms,
+                },
+                id,
+                OpCode::CreateSession,
+                WriteOp::CreateSession { timeout },
+                now,
+            );
+        } else {
+            let id = req.session_id;
+            c.session_id = id;
+            if let Some(&old) = self.session_conns.get(&id) {
+                if old != conn {
+                    self.close_conn(old);
+                }
+            }
+            self.session_conns.insert(id, conn);
+            let valid = check_passwd(id, &req.passwd)
+                && self.sessions.touch_session(id, timeout, now.mono_ms);
+            self.finish_session_init(conn, valid, now);
+        }
     }
 
     /// A request frame after the connect.
@@ -99,52 +251,60 @@ impl ServerCore {
         conn: ConnId,
         header: RequestHeader,
         request: Result<Request, RequestDecodeError>,
-        _now: Clock,
+        now: Clock,
     ) {
-        match request {
-            Ok(Request::Ping) => {
-                let h = ReplyHeader {
-                    xid: zkrs_jute::xid::PING,
-                    zxid: self.last_processed_zxid,
-                    err: 0,
-                };
-                self.send(conn, &h.to_bytes());
-            }
-            Ok(Request::CloseSession) => {
-                let h = ReplyHeader {
-                    xid: header.xid,
-                    zxid: self.last_processed_zxid,
-                    err: 0,
-                };
-                self.send(conn, &h.to_bytes());
-                self.outputs.push_back(Output::Close { conn });
-            }
-            Ok(req) if req.op() != OpCode::Notification => {
-                let h = ReplyHeader {
-                    xid: header.xid,
-                    zxid: self.last_processed_zxid,
-                    err: ErrorCode::Unimplemented.code(),
-                };
-                self.send(conn, &h.to_bytes());
-            }
-            _ => {
-                let h = ReplyHeader {
-                    xid: header.xid,
-                    zxid: -1,
-                    err: ErrorCode::Unimplemented.code(),
-                };
-                self.send(conn, &h.to_bytes());
-                self.outputs.push_back(Output::Close { conn });
-            }
+        let Some(c) = self.connections.get_mut(&conn) else {
+            return;
+        };
+        if c.closing || c.input_closed {
+            return;
+        }
+        c.stats.packets_received += 1;
+        self.stats.packets_received += 1;
+        match c.state {
+            ConnState::AwaitingConnect => {}
+            ConnState::CreatingSession => c.held.push_back(Held { header, request }),
+            ConnState::Established => self.process_request(conn, header, request, now),
         }
     }
 
     /// Time passes: session expiry and the container/TTL reaper run from here.
-    pub fn handle_tick(&mut self, _now: Clock) {}
+    pub fn handle_tick(&mut self, now: Clock) {
+        for id in self.sessions.expire_due(now.mono_ms) {
+            self.submit_server_write(
+                Origin::Expiry,
+                id,
+                OpCode::CloseSession,
+                WriteOp::CloseSession,
+                now,
+            );
+        }
+        if now.mono_ms >= self.next_container_check {
+            let interval = self.config.container_check_interval_ms;
+            let next = self.next_container_check.saturating_add(interval);
+            self.next_container_check = if next > now.mono_ms {
+                next
+            } else {
+                now.mono_ms.saturating_add(interval)
+            };
+            self.check_containers(now);
+        }
+    }
 
     /// Every `Output::Persist` up to and including `zxid` is durable (standalone) or committed
-    /// by a quorum (ZAB, later).
-    pub fn handle_committed(&mut self, _zxid: i64, _now: Clock) {}
+    /// by a quorum (ZAB, later). The txns are applied in zxid order; each one's notifications
+    /// are emitted before its reply.
+    pub fn handle_committed(&mut self, zxid: i64, now: Clock) {
+        while self
+            .in_flight
+            .front()
+            .is_some_and(|f| f.entry.header.zxid <= zxid)
+        {
+            if let Some(f) = self.in_flight.pop_front() {
+                self.apply(f, now);
+            }
+        }
+    }
 
     /// The next action for the driver.
     pub fn poll_output(&mut self) -> Option<Output> {
@@ -153,13 +313,530 @@ impl ServerCore {
 
     /// The next monotonic time at which `handle_tick` has work to do.
     pub fn poll_timeout(&self) -> Option<u64> {
-        None
+        Some(
+            self.sessions
+                .next_expiration_time()
+                .min(self.next_container_check),
+        )
     }
 
-    fn send(&mut self, conn: ConnId, payload: &[u8]) {
+    // ------------------------------------------------------------------------------------------
+    // Connection helpers.
+
+    /// Queues a frame (the length prefix is added here) unless the connection is gone or
+    /// closing.
+    pub(crate) fn send(&mut self, conn: ConnId, payload: &[u8]) {
+        let Some(c) = self.connections.get_mut(&conn) else {
+            return;
+        };
+        if c.closing {
+            return;
+        }
+        c.stats.packets_sent += 1;
+        self.stats.packets_sent += 1;
         self.outputs.push_back(Output::Send {
             conn,
             frame: Bytes::from(zkrs_jute::frame::frame(payload)),
         });
+    }
+
+    /// Sends `ReplyHeader` + optional body.
+    pub(crate) fn send_reply(&mut self, conn: ConnId, header: ReplyHeader, body: Option<Vec<u8>>) {
+        let mut payload = header.to_bytes();
+        if let Some(b) = body {
+            payload.extend_from_slice(&b);
+        }
+        self.send(conn, &payload);
+    }
+
+    /// Closes a connection: `Output::Close` after what was already queued, watches dropped,
+    /// nothing more sent.
+    pub(crate) fn close_conn(&mut self, conn: ConnId) {
+        let Some(c) = self.connections.get_mut(&conn) else {
+            return;
+        };
+        if c.closing {
+            return;
+        }
+        c.closing = true;
+        c.queue.clear();
+        c.held.clear();
+        let sid = c.session_id;
+        self.outputs.push_back(Output::Close { conn });
+        self.tree.remove_watcher(conn);
+        if sid != 0 && self.session_conns.get(&sid) == Some(&conn) {
+            self.session_conns.remove(&sid);
+        }
+    }
+
+    /// `finishSessionInit`: the ConnectResponse; an invalid session gets zeros and is closed.
+    /// A valid one is established and any held requests are handled now, in order.
+    fn finish_session_init(&mut self, conn: ConnId, valid: bool, now: Clock) {
+        let Some(c) = self.connections.get(&conn) else {
+            return;
+        };
+        let resp = ConnectResponse {
+            protocol_version: 0,
+            time_out: if valid { c.timeout_ms } else { 0 },
+            session_id: if valid { c.session_id } else { 0 },
+            passwd: if valid {
+                Bytes::copy_from_slice(&generate_passwd(c.session_id))
+            } else {
+                Bytes::from(vec![0u8; PASSWORD_LEN])
+            },
+            read_only: if c.old_client { None } else { Some(false) },
+        };
+        self.send(conn, &resp.to_bytes());
+        if !valid {
+            self.close_conn(conn);
+            return;
+        }
+        if let Some(c) = self.connections.get_mut(&conn) {
+            c.state = ConnState::Established;
+        }
+        loop {
+            let Some(c) = self.connections.get_mut(&conn) else {
+                return;
+            };
+            if c.closing || c.input_closed || c.state != ConnState::Established {
+                return;
+            }
+            let Some(h) = c.held.pop_front() else {
+                return;
+            };
+            self.process_request(conn, h.header, h.request, now);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Request intake (ZooKeeperServer.processPacket / submitRequestNow).
+
+    fn process_request(
+        &mut self,
+        conn: ConnId,
+        header: RequestHeader,
+        request: Result<Request, RequestDecodeError>,
+        now: Clock,
+    ) {
+        // auth and sasl are answered by processPacket itself, without touching the session.
+        match &request {
+            Ok(Request::Auth(p)) => {
+                let p = p.clone();
+                self.process_auth(conn, header.xid, &p, now);
+                return;
+            }
+            Ok(Request::Sasl(r)) => {
+                let r = r.clone();
+                self.process_sasl(conn, header.xid, &r, now);
+                return;
+            }
+            Err(RequestDecodeError::Malformed { op, .. })
+                if *op == OpCode::Auth.code() || *op == OpCode::Sasl.code() =>
+            {
+                // The IOException escapes processPacket: the connection is closed.
+                self.close_conn(conn);
+                return;
+            }
+            _ => {}
+        }
+        let Some(c) = self.connections.get(&conn) else {
+            return;
+        };
+        let (sid, timeout) = (c.session_id, c.timeout_ms);
+        if !self.sessions.touch_session(sid, timeout, now.mono_ms) {
+            // MissingSessionException: the request is dropped without a reply.
+            return;
+        }
+        let op = match (&request, OpCode::from_i32(header.r#type)) {
+            (Err(RequestDecodeError::UnknownOpcode(_)), _) | (_, None) => {
+                // UnimplementedRequestProcessor: (xid, -1, UNIMPLEMENTED) at once, then close.
+                self.send_reply(
+                    conn,
+                    ReplyHeader {
+                        xid: header.xid,
+                        zxid: -1,
+                        err: ErrorCode::Unimplemented.code(),
+                    },
+                    None,
+                );
+                self.close_conn(conn);
+                return;
+            }
+            (_, Some(op)) => op,
+        };
+        if is_txn_op(op, &request) {
+            self.submit_client_write(conn, header, op, &request, now);
+        } else {
+            let auth = c.auth.ids();
+            if let Some(c) = self.connections.get_mut(&conn) {
+                c.queue.push_back(Queued::Read {
+                    header,
+                    request,
+                    recv_mono: now.mono_ms,
+                    auth,
+                });
+            }
+            self.drain(conn, now);
+        }
+    }
+
+    /// `auth` (100): the provider adds identities at once; the reply (zxid 0) keeps its place
+    /// in the connection's order. An unknown scheme answers AUTHFAILED and closes.
+    fn process_auth(&mut self, conn: ConnId, xid: i32, p: &AuthPacket, now: Clock) {
+        let super_digest = self.config.super_digest.clone();
+        let Some(c) = self.connections.get_mut(&conn) else {
+            return;
+        };
+        let ok = match p.scheme.as_str() {
+            "digest" => {
+                let id = String::from_utf8_lossy(&p.auth).into_owned();
+                let digest = generate_digest(&id);
+                if super_digest.as_deref() == Some(digest.as_str()) {
+                    c.auth.add(Id::new("super", ""));
+                }
+                c.auth.add(Id::new("digest", digest));
+                true
+            }
+            "ip" => {
+                c.auth.add(Id::new("ip", java_host_address(c.remote.ip())));
+                true
+            }
+            _ => false,
+        };
+        let header = ReplyHeader {
+            xid,
+            zxid: 0,
+            err: if ok { 0 } else { ErrorCode::AuthFailed.code() },
+        };
+        if !ok {
+            c.input_closed = true;
+        }
+        c.queue.push_back(Queued::Ready {
+            frame: Bytes::from(header.to_bytes()),
+            close: !ok,
+        });
+        self.drain(conn, now);
+    }
+
+    /// `sasl` (102) on a server without SASL configured: the connection has no SASL server, so
+    /// the token is never evaluated and the reply is `(xid, 0, 0)` + `SetSASLResponse(null)`.
+    /// A null token makes ZooKeeper fail before that, closing the connection.
+    fn process_sasl(&mut self, conn: ConnId, xid: i32, r: &GetSaslRequest, now: Clock) {
+        if r.token.is_none() {
+            self.close_conn(conn);
+            return;
+        }
+        let mut payload = ReplyHeader {
+            xid,
+            zxid: 0,
+            err: 0,
+        }
+        .to_bytes();
+        payload.extend_from_slice(&SetSaslResponse { token: None }.to_bytes());
+        if let Some(c) = self.connections.get_mut(&conn) {
+            c.queue.push_back(Queued::Ready {
+                frame: Bytes::from(payload),
+                close: false,
+            });
+        }
+        self.drain(conn, now);
+    }
+
+    /// Answers queued entries from the head until a pending write is reached.
+    pub(crate) fn drain(&mut self, conn: ConnId, now: Clock) {
+        loop {
+            let Some(c) = self.connections.get_mut(&conn) else {
+                return;
+            };
+            if c.closing {
+                return;
+            }
+            match c.queue.front() {
+                None | Some(Queued::Write { .. }) => return,
+                Some(Queued::Ready { .. }) => {
+                    if let Some(Queued::Ready { frame, close }) = c.queue.pop_front() {
+                        self.send(conn, &frame);
+                        if close {
+                            self.close_conn(conn);
+                            return;
+                        }
+                    }
+                }
+                Some(Queued::Read { .. }) => {
+                    if let Some(Queued::Read {
+                        header,
+                        request,
+                        recv_mono,
+                        auth,
+                    }) = c.queue.pop_front()
+                    {
+                        self.process_read(conn, header, request, recv_mono, &auth, now);
+                    }
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Writes.
+
+    fn next_zxid(&mut self) -> i64 {
+        self.hzxid += 1;
+        self.hzxid
+    }
+
+    fn persist(
+        &mut self,
+        session_id: i64,
+        cxid: i32,
+        zxid: i64,
+        now: Clock,
+        p: PreparedTxn,
+        origin: Origin,
+    ) {
+        let entry = TxnEntry {
+            header: TxnHeader {
+                client_id: session_id,
+                cxid,
+                zxid,
+                time: now.wall_ms,
+                r#type: p.r#type,
+            },
+            body: p.body,
+            digest: p.digest,
+        };
+        self.outputs.push_back(Output::Persist {
+            entry: entry.clone(),
+        });
+        self.in_flight.push_back(InFlight { entry, origin });
+    }
+
+    /// A write from a client: prepared now, answered when applied.
+    fn submit_client_write(
+        &mut self,
+        conn: ConnId,
+        header: RequestHeader,
+        op: OpCode,
+        request: &Result<Request, RequestDecodeError>,
+        now: Clock,
+    ) {
+        let Some(c) = self.connections.get(&conn) else {
+            return;
+        };
+        let sid = c.session_id;
+        let auth = c.auth.clone();
+        let zxid = self.next_zxid();
+        let prep = Prep::new(
+            &self.tree,
+            &mut self.outstanding,
+            &mut self.sessions,
+            &self.config,
+            &auth,
+            sid,
+            zxid,
+            now.wall_ms,
+        );
+        let bad_path = Err(PrepError::Keeper(ErrorCode::BadArguments));
+        let prepared = match request {
+            // A client's deleteContainer path is read from the whole packet buffer, NULs of the
+            // header included, so it always fails BADARGUMENTS.
+            _ if op == OpCode::DeleteContainer => prep.single(op, bad_path),
+            Err(_) => prep.marshalling_error(),
+            Ok(r) => match r {
+                Request::Create(q) | Request::Create2(q) | Request::CreateContainer(q) => prep
+                    .single(
+                        op,
+                        Ok(WriteOp::Create {
+                            ty: op,
+                            path: &q.path,
+                            data: &q.data,
+                            acl: &q.acl,
+                            flags: q.flags,
+                            ttl: -1,
+                        }),
+                    ),
+                Request::CreateTtl(q) => prep.single(
+                    op,
+                    Ok(WriteOp::Create {
+                        ty: op,
+                        path: &q.path,
+                        data: &q.data,
+                        acl: &q.acl,
+                        flags: q.flags,
+                        ttl: q.ttl,
+                    }),
+                ),
+                Request::Delete(q) => prep.single(
+                    op,
+                    Ok(WriteOp::Delete {
+                        path: &q.path,
+                        version: q.version,
+                    }),
+                ),
+                Request::SetData(q) => prep.single(
+                    op,
+                    Ok(WriteOp::SetData {
+                        path: &q.path,
+                        data: &q.data,
+                        version: q.version,
+                    }),
+                ),
+                Request::SetAcl(q) => prep.single(
+                    op,
+                    Ok(WriteOp::SetAcl {
+                        path: &q.path,
+                        acl: &q.acl,
+                        version: q.version,
+                    }),
+                ),
+                Request::Check(q) => prep.single(
+                    op,
+                    Ok(WriteOp::Check {
+                        path: &q.path,
+                        version: q.version,
+                    }),
+                ),
+                Request::Multi(m) => prep.multi(&m.ops),
+                Request::Reconfig(_) => prep.single(op, Ok(WriteOp::Reconfig)),
+                Request::CloseSession => prep.single(op, Ok(WriteOp::CloseSession)),
+                _ => prep.marshalling_error(),
+            },
+        };
+        self.persist(
+            sid,
+            header.xid,
+            zxid,
+            now,
+            prepared,
+            Origin::Client {
+                conn,
+                xid: header.xid,
+                op,
+                recv_mono: now.mono_ms,
+            },
+        );
+        if let Some(c) = self.connections.get_mut(&conn) {
+            c.queue.push_back(Queued::Write { zxid });
+        }
+    }
+
+    /// A write the server issues itself (createSession, closeSession on expiry,
+    /// deleteContainer): cxid 0 and no identities.
+    pub(crate) fn submit_server_write(
+        &mut self,
+        origin: Origin,
+        session_id: i64,
+        op: OpCode,
+        wop: WriteOp<'_>,
+        now: Clock,
+    ) {
+        let zxid = self.next_zxid();
+        let auth = AuthIds::new();
+        let prepared = Prep::new(
+            &self.tree,
+            &mut self.outstanding,
+            &mut self.sessions,
+            &self.config,
+            &auth,
+            session_id,
+            zxid,
+            now.wall_ms,
+        )
+        .single(op, Ok(wop));
+        self.persist(session_id, 0, zxid, now, prepared, origin);
+    }
+
+    /// Applies one committed txn: session bookkeeping, the tree, notifications, then the reply.
+    fn apply(&mut self, f: InFlight, now: Clock) {
+        let hdr = f.entry.header.clone();
+        // processTxnForSessionEvents (keyed on the request type, not the txn type).
+        match f.origin {
+            Origin::CreateSession { .. } => {
+                if let zkrs_jute::TxnBody::CreateSession(t) = &f.entry.body {
+                    self.sessions.commit_session(hdr.client_id, t.time_out);
+                }
+            }
+            Origin::Expiry
+            | Origin::Client {
+                op: OpCode::CloseSession,
+                ..
+            } => self.sessions.remove_session(hdr.client_id),
+            _ => {}
+        }
+        let rc = self.tree.process_txn(&hdr, &f.entry.body);
+        self.outstanding.applied(hdr.zxid);
+        if hdr.zxid % DIGEST_LOG_INTERVAL == 0 {
+            self.digest_log.push_back(ZxidDigest {
+                zxid: hdr.zxid,
+                digest_version: zkrs_datatree::digest::DIGEST_VERSION,
+                digest: self.tree.digest(),
+            });
+            if self.digest_log.len() > DIGEST_LOG_LIMIT {
+                self.digest_log.pop_front();
+            }
+        }
+        self.dispatch_watch_events();
+        match f.origin {
+            Origin::Client {
+                conn,
+                xid,
+                op,
+                recv_mono,
+            } => self.reply_write(conn, xid, op, &f.entry, &rc, recv_mono, now),
+            Origin::CreateSession { conn, recv_mono } => {
+                let Some(c) = self.connections.get_mut(&conn) else {
+                    return;
+                };
+                if c.closing || c.session_id != hdr.client_id {
+                    return;
+                }
+                let last = self.tree.last_processed_zxid();
+                c.stats
+                    .update_for_response(0, last, "SESS", recv_mono, now.mono_ms);
+                self.stats
+                    .latency
+                    .add(now.mono_ms as i64 - recv_mono as i64);
+                self.finish_session_init(conn, true, now);
+            }
+            Origin::Expiry => {
+                if let Some(&conn) = self.session_conns.get(&hdr.client_id) {
+                    self.close_conn(conn);
+                }
+            }
+            Origin::Container => {}
+        }
+    }
+
+    /// Sends every fired watch as a notification: `ReplyHeader(-1, -1, 0)` + `WatcherEvent`
+    /// (ZooKeeper 3.5–3.8 put -1 in the zxid).
+    pub(crate) fn dispatch_watch_events(&mut self) {
+        for ev in self.tree.take_watch_events() {
+            let header = ReplyHeader {
+                xid: zkrs_jute::xid::NOTIFICATION,
+                zxid: -1,
+                err: 0,
+            };
+            self.send_reply(ev.watcher, header, Some(ev.event.to_bytes()));
+        }
+    }
+}
+
+/// Ops that go through prep as txns. A reconfig whose body cannot be decoded fails before its
+/// txn header is set, so it is answered like a read (MARSHALLINGERROR, no zxid).
+fn is_txn_op(op: OpCode, request: &Result<Request, RequestDecodeError>) -> bool {
+    match op {
+        OpCode::Create
+        | OpCode::Create2
+        | OpCode::CreateContainer
+        | OpCode::CreateTtl
+        | OpCode::Delete
+        | OpCode::DeleteContainer
+        | OpCode::SetData
+        | OpCode::SetAcl
+        | OpCode::Check
+        | OpCode::Multi
+        | OpCode::CloseSession => true,
+        OpCode::Reconfig => request.is_ok(),
+        _ => false,
     }
 }

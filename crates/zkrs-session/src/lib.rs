@@ -5,21 +5,49 @@
 //! ([`Output`]: bytes to send, connections to close, txns to make durable). It owns no sockets,
 //! files, threads or clocks, so a simulator can drive many of them deterministically.
 //!
+//! The behaviour is ZooKeeper 3.8.0's in standalone mode, reply for reply and error code for
+//! error code; `API.md` lists the places where it knowingly differs.
+//!
 //! # Layout
 //!
-//! - `core`: [`ServerCore`], the `handle_*` / `poll_output` API.
+//! - `core`: [`ServerCore`], the `handle_*` / `poll_output` API, request intake, commit/apply.
+//! - `prep`: the prep stage (`PrepRequestProcessor`): validation, ACL checks, txn building.
+//! - `final_proc`: the final stage (`FinalRequestProcessor`): replies and read requests, and
+//!   the container/TTL reaper.
+//! - `introspect`: read-only views for the four-letter words, mntr and the AdminServer.
+//! - `connection`: [`connection::Connection`], per-connection state and reply queue.
+//! - `session_tracker`, `expiry_queue`: sessions and their expiry buckets.
+//! - `change_record`, `outstanding`: the changes of prepared, not yet applied txns.
+//! - `auth`: the `ip` and `digest` providers, ACL check and fixup.
+//! - `password`: session passwords and session ids.
+//! - `java`: JDK behaviour that shows on the wire (`java.util.Random`, hash-set orders).
+//! - `stats`: connection and server counters.
 //! - `output`: [`Output`], what the driver must do.
 //! - `clock`: [`Clock`], the time inputs (monotonic and wall milliseconds).
 //! - `config`: [`CoreConfig`], the settings the core needs, validated by the caller.
 
 #![forbid(unsafe_code)]
 
+pub mod auth;
+pub mod change_record;
 pub mod clock;
 pub mod config;
+pub mod connection;
 pub mod core;
+pub mod expiry_queue;
+mod final_proc;
+pub mod introspect;
+pub mod java;
 pub mod output;
+pub mod outstanding;
+pub mod password;
+mod prep;
+pub mod session_tracker;
+pub mod stats;
 
 pub use clock::Clock;
 pub use config::CoreConfig;
-pub use core::{ConnId, ServerCore};
+pub use core::{ConnId, ServerCore, ZxidDigest};
+pub use introspect::{ConnectionInfo, SessionInfoView};
 pub use output::Output;
+pub use password::generate_passwd;

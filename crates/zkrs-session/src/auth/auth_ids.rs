@@ -1,0 +1,111 @@
+//! The identities of one connection (`ServerCnxn.authInfo`).
+
+use zkrs_jute::{ClientInfo, Id};
+
+use super::Provider;
+use crate::java::hash::id_hash;
+use crate::java::ConcurrentHashSet;
+
+/// The `Id`s a connection has authenticated as, iterated in the order of the JVM's
+/// `ConcurrentHashMap`-backed set: that order is visible in whoAmI replies and in the ACLs an
+/// `auth` entry expands to.
+#[derive(Debug, Clone, Default)]
+pub struct AuthIds {
+    set: ConcurrentHashSet<Id>,
+}
+
+impl AuthIds {
+    /// No identities.
+    pub fn new() -> Self {
+        AuthIds::default()
+    }
+
+    /// `addAuthInfo(id)`; a duplicate is ignored.
+    pub fn add(&mut self, id: Id) -> bool {
+        let h = id_hash(&id);
+        self.set.insert(id, h)
+    }
+
+    /// `removeAuthInfo(id)`.
+    pub fn remove(&mut self, id: &Id) -> bool {
+        self.set.remove(id, id_hash(id))
+    }
+
+    /// True if the connection has this identity.
+    pub fn contains(&self, id: &Id) -> bool {
+        self.set.contains(id, id_hash(id))
+    }
+
+    /// The identities, in the JVM's order (`getAuthInfo()`).
+    pub fn ids(&self) -> Vec<Id> {
+        self.set.iter().cloned().collect()
+    }
+
+    /// Iterates the identities in the JVM's order.
+    pub fn iter(&self) -> impl Iterator<Item = &Id> {
+        self.set.iter()
+    }
+
+    /// True if any identity is `super` (every ACL check passes).
+    pub fn is_super(&self) -> bool {
+        self.set.iter().any(|id| id.scheme == "super")
+    }
+
+    /// `AuthUtil.getClientInfos`: one `ClientInfo` per identity; the user is the provider's
+    /// `getUserName`, or `""` for a scheme without a provider (`super`).
+    pub fn client_infos(&self) -> Vec<ClientInfo> {
+        self.set
+            .iter()
+            .map(|id| ClientInfo {
+                auth_scheme: id.scheme.clone(),
+                user: Provider::for_scheme(&id.scheme)
+                    .map(|p| p.user_name(&id.id))
+                    .unwrap_or_default(),
+            })
+            .collect()
+    }
+
+    /// Number of identities.
+    pub fn len(&self) -> usize {
+        self.set.len()
+    }
+
+    /// True if there are none.
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn captured_who_am_i_order() {
+        // [observed 3.8.0] after `addauth digest user:password` on a connection from 127.0.0.1,
+        // whoAmI listed digest before ip.
+        let mut a = AuthIds::new();
+        a.add(Id::new("ip", "127.0.0.1"));
+        a.add(Id::new("digest", "user:tpUq/4Pn5A64fVZyQ0gOJ8ZWqkY="));
+        let infos = a.client_infos();
+        assert_eq!(infos.len(), 2);
+        assert_eq!(infos[0].auth_scheme, "digest");
+        assert_eq!(infos[0].user, "user");
+        assert_eq!(infos[1].auth_scheme, "ip");
+        assert_eq!(infos[1].user, "127.0.0.1");
+    }
+
+    #[test]
+    fn dedupe_and_super() {
+        let mut a = AuthIds::new();
+        assert!(a.add(Id::new("ip", "127.0.0.1")));
+        assert!(!a.add(Id::new("ip", "127.0.0.1")));
+        assert!(!a.is_super());
+        a.add(Id::new("super", ""));
+        assert!(a.is_super());
+        let infos = a.client_infos();
+        assert!(infos
+            .iter()
+            .any(|c| c.auth_scheme == "super" && c.user.is_empty()));
+    }
+}

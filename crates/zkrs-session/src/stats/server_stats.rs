@@ -1,0 +1,20 @@
+//! Server-wide counters (`ServerStats`: `srvr`, `stat`, `srst`, mntr).
+
+use crate::stats::Latency;
+
+/// Packets and request latency since start or the last `srst`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ServerStats {
+    pub packets_received: u64,
+    pub packets_sent: u64,
+    pub latency: Latency,
+}
+
+impl ServerStats {
+    /// `ServerStats.reset()`: latency and packet counters.
+    pub fn reset(&mut self) {
+        self.packets_received = 0;
+        self.packets_sent = 0;
+        self.latency.reset();
+    }
+}
