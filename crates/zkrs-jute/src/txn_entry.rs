@@ -35,9 +35,23 @@ pub enum TxnBody {
 }
 
 impl TxnBody {
-    /// Decodes the body of a txn of type `op`. For `closeSession` the caller tells whether bytes
-    /// follow (`has_more`), since the record is optional.
+    /// Decodes the body of a txn of type `op`, with ZooKeeper's default
+    /// `zookeeper.closeSessionTxn.enabled=true`.
     pub fn read_for(op: i32, r: &mut JuteReader<'_>) -> Result<TxnBody, DecodeError> {
+        Self::read_for_with(op, r, true)
+    }
+
+    /// Decodes the body of a txn of type `op`.
+    ///
+    /// Whether a closeSession txn carries a `CloseSessionTxn` cannot be told from the bytes (a
+    /// 12-byte digest can also parse as one); like `SerializeUtils.deserializeTxn`, the reader
+    /// decides from the `closeSessionTxn.enabled` setting. With it enabled, a closeSession with
+    /// no bytes left (pre-3.6 logs) still reads as `CloseSession(None)`.
+    pub fn read_for_with(
+        op: i32,
+        r: &mut JuteReader<'_>,
+        close_session_txn_enabled: bool,
+    ) -> Result<TxnBody, DecodeError> {
         let Some(code) = OpCode::from_i32(op) else {
             return Err(DecodeError::InvalidValue {
                 what: "txn type",
@@ -47,19 +61,10 @@ impl TxnBody {
         Ok(match code {
             OpCode::CreateSession => TxnBody::CreateSession(Jute::read_from(r)?),
             OpCode::CloseSession => {
-                // 3.6+ writes CloseSessionTxn; older servers (or closeSessionTxn.enabled=false)
-                // write nothing, possibly followed by a 12-byte digest.
-                if r.is_empty() {
-                    TxnBody::CloseSession(None)
+                if close_session_txn_enabled && !r.is_empty() {
+                    TxnBody::CloseSession(Some(Jute::read_from(r)?))
                 } else {
-                    let mut attempt = r.clone();
-                    match CloseSessionTxn::read_from(&mut attempt) {
-                        Ok(t) if attempt.remaining() == 0 || attempt.remaining() == 12 => {
-                            *r = attempt;
-                            TxnBody::CloseSession(Some(t))
-                        }
-                        _ => TxnBody::CloseSession(None),
-                    }
+                    TxnBody::CloseSession(None)
                 }
             }
             OpCode::Create | OpCode::Create2 => {
@@ -138,11 +143,19 @@ pub struct TxnEntry {
 }
 
 impl TxnEntry {
-    /// Decodes an entry that fills `bytes` exactly.
+    /// Decodes an entry that fills `bytes` exactly, with `closeSessionTxn.enabled=true`.
     pub fn decode(bytes: &[u8]) -> Result<TxnEntry, DecodeError> {
+        Self::decode_with(bytes, true)
+    }
+
+    /// Decodes an entry that fills `bytes` exactly; see [`TxnBody::read_for_with`].
+    pub fn decode_with(
+        bytes: &[u8],
+        close_session_txn_enabled: bool,
+    ) -> Result<TxnEntry, DecodeError> {
         let mut r = JuteReader::new(bytes);
         let header = TxnHeader::read_from(&mut r)?;
-        let body = TxnBody::read_for(header.r#type, &mut r)?;
+        let body = TxnBody::read_for_with(header.r#type, &mut r, close_session_txn_enabled)?;
         let digest = if r.is_empty() {
             None
         } else {

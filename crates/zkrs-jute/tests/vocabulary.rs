@@ -241,3 +241,41 @@ fn multi_with_unknown_op_is_a_decode_error() {
     ExistsRequest::default().write_to(&mut body);
     assert!(MultiRequest::from_bytes(&body).is_err());
 }
+
+#[test]
+fn close_session_body_follows_the_setting_not_the_bytes() {
+    let header = TxnHeader {
+        client_id: 1,
+        cxid: 0,
+        zxid: 5,
+        time: 0,
+        r#type: OpCode::CloseSession.code(),
+    };
+    // closeSessionTxn.enabled=false: no body, then a digest whose bytes also parse as a
+    // CloseSessionTxn of two empty strings.
+    let entry = TxnEntry {
+        header: header.clone(),
+        body: TxnBody::CloseSession(None),
+        digest: Some(TxnDigest {
+            version: 2,
+            tree_digest: 0,
+        }),
+    };
+    let bytes = entry.encode();
+    assert_eq!(TxnEntry::decode_with(&bytes, false).unwrap(), entry);
+    // Enabled (the default): a 3.6+ body, and a bodiless pre-3.6 entry.
+    let with_body = TxnEntry {
+        header: header.clone(),
+        body: TxnBody::CloseSession(Some(CloseSessionTxn {
+            paths2_delete: vec!["/eph".into()],
+        })),
+        digest: None,
+    };
+    assert_eq!(TxnEntry::decode(&with_body.encode()).unwrap(), with_body);
+    let old = TxnEntry {
+        header,
+        body: TxnBody::CloseSession(None),
+        digest: None,
+    };
+    assert_eq!(TxnEntry::decode(&old.encode()).unwrap(), old);
+}
