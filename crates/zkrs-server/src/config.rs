@@ -1,0 +1,204 @@
+//! [`ServerConfig`]: everything the shell needs, already validated. The binary builds it from
+//! zoo.cfg with [`ServerConfig::from_zoo_cfg`]; tests build it directly.
+
+use std::net::{Ipv4Addr, SocketAddr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+
+use zkrs_config::{FourLetterWhitelist, ZooCfg};
+use zkrs_session::CoreConfig;
+
+use crate::error::ServerError;
+
+/// ZooKeeper's default `globalOutstandingLimit`.
+pub const DEFAULT_GLOBAL_OUTSTANDING_LIMIT: usize = 1000;
+/// ZooKeeper's default `maxClientCnxns` (per source IP).
+pub const DEFAULT_MAX_CLIENT_CNXNS: u32 = 60;
+/// `zookeeper.nio.sessionlessCnxnTimeout`: how long a connection may stay without a session.
+pub const DEFAULT_SESSIONLESS_CNXN_TIMEOUT_MS: u64 = 10_000;
+
+/// The system property (zoo.cfg key without `zookeeper.`) for the sessionless timeout.
+const SESSIONLESS_CNXN_TIMEOUT_KEY: &str = "nio.sessionlessCnxnTimeout";
+
+/// The settings of one standalone server.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// `clientPortAddress:clientPort` (0.0.0.0 when no address is given). Port 0 picks a free
+    /// port; `ServerHandle::local_addr` reports it.
+    pub client_addr: SocketAddr,
+    /// `dataDir`. Created if missing; nothing is written to it yet.
+    pub data_dir: PathBuf,
+    /// `dataLogDir`, when different from `dataDir`.
+    pub data_log_dir: Option<PathBuf>,
+    /// `maxClientCnxns`: connections per source IP; 0 = unlimited.
+    pub max_client_cnxns: u32,
+    /// `maxCnxns` (`zookeeper.maxCnxns`): total connections; 0 = unlimited.
+    pub max_cnxns: u32,
+    /// `globalOutstandingLimit`: above this many requests in flight the server stops reading
+    /// from connections that have requests in flight.
+    pub global_outstanding_limit: usize,
+    /// `4lw.commands.whitelist`.
+    pub four_letter_whitelist: FourLetterWhitelist,
+    /// `clientPortListenBacklog`; -1 = the default (ZooKeeper prints -1 in `conf`).
+    pub client_port_listen_backlog: i32,
+    /// `zookeeper.nio.sessionlessCnxnTimeout`.
+    pub sessionless_cnxn_timeout_ms: u64,
+    /// The settings of the sans-IO core (tickTime, session timeouts, jute.maxbuffer, ...).
+    pub core: CoreConfig,
+}
+
+impl ServerConfig {
+    /// A standalone server on `127.0.0.1:0` with ZooKeeper's defaults and every four-letter
+    /// word enabled: what tests start.
+    pub fn loopback(data_dir: impl Into<PathBuf>) -> ServerConfig {
+        ServerConfig {
+            client_addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            data_dir: data_dir.into(),
+            data_log_dir: None,
+            max_client_cnxns: DEFAULT_MAX_CLIENT_CNXNS,
+            max_cnxns: 0,
+            global_outstanding_limit: DEFAULT_GLOBAL_OUTSTANDING_LIMIT,
+            four_letter_whitelist: FourLetterWhitelist::from_property(Some("*"), false),
+            client_port_listen_backlog: -1,
+            sessionless_cnxn_timeout_ms: DEFAULT_SESSIONLESS_CNXN_TIMEOUT_MS,
+            core: CoreConfig::default(),
+        }
+    }
+
+    /// The standalone server a parsed zoo.cfg describes. The caller has checked that the
+    /// configuration is not distributed. Resolves `clientPortAddress` if it is a host name.
+    pub fn from_zoo_cfg(cfg: &ZooCfg) -> Result<ServerConfig, ServerError> {
+        let Some(client) = cfg.client_port_address.as_ref() else {
+            return Err(ServerError::NoClientPort {
+                file: cfg.source.clone(),
+            });
+        };
+        let client_addr = match client.ip() {
+            Some(ip) => SocketAddr::new(ip, client.port),
+            None => (client.host.as_str(), client.port)
+                .to_socket_addrs()
+                .map_err(|source| ServerError::ClientAddress {
+                    addr: client.to_string(),
+                    source,
+                })?
+                .next()
+                .ok_or_else(|| ServerError::ClientAddress {
+                    addr: client.to_string(),
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        "the host name has no address",
+                    ),
+                })?,
+        };
+        let props = &cfg.system_properties;
+        let non_negative = |v: i32| u32::try_from(v).unwrap_or(0);
+        let core = CoreConfig {
+            server_id: 1,
+            tick_time_ms: non_negative(cfg.tick_time),
+            min_session_timeout_ms: non_negative(cfg.min_session_timeout),
+            max_session_timeout_ms: non_negative(cfg.max_session_timeout),
+            max_buffer: props.jute_maxbuffer(),
+            skip_acl: props.skip_acl(),
+            super_digest: props.super_digest().map(str::to_string),
+            extended_types_enabled: props.extended_types_enabled(),
+            digest_enabled: props.digest_enabled(),
+            close_session_txn_enabled: props.close_session_txn_enabled(),
+            reconfig_enabled: cfg.reconfig_enabled,
+            ..CoreConfig::default()
+        };
+        let data_log_dir = (cfg.data_log_dir != cfg.data_dir).then(|| cfg.data_log_dir.clone());
+        Ok(ServerConfig {
+            client_addr,
+            data_dir: cfg.data_dir.clone(),
+            data_log_dir,
+            max_client_cnxns: non_negative(cfg.max_client_cnxns),
+            max_cnxns: non_negative(props.max_cnxns()),
+            // A negative limit behaves like 0 in ZooKeeper: throttle whenever anything is in
+            // flight.
+            global_outstanding_limit: usize::try_from(props.global_outstanding_limit())
+                .unwrap_or(0),
+            four_letter_whitelist: props.four_letter_whitelist(),
+            client_port_listen_backlog: cfg.client_port_listen_backlog,
+            sessionless_cnxn_timeout_ms: u64::try_from(props.get_int(
+                SESSIONLESS_CNXN_TIMEOUT_KEY,
+                DEFAULT_SESSIONLESS_CNXN_TIMEOUT_MS as i32,
+            ))
+            .ok()
+            .filter(|t| *t > 0)
+            .unwrap_or(DEFAULT_SESSIONLESS_CNXN_TIMEOUT_MS),
+            core,
+        })
+    }
+
+    /// `tickTime` in milliseconds (never 0).
+    pub fn tick_time_ms(&self) -> u64 {
+        u64::from(self.core.tick_time_ms.max(1))
+    }
+
+    /// `jute.maxbuffer`.
+    pub fn max_buffer(&self) -> usize {
+        self.core.max_buffer
+    }
+
+    /// The snapshot directory ZooKeeper reports: `<dataDir>/version-2`.
+    pub fn snap_dir(&self) -> PathBuf {
+        absolute(&self.data_dir).join("version-2")
+    }
+
+    /// The txn log directory ZooKeeper reports: `<dataLogDir or dataDir>/version-2`.
+    pub fn log_dir(&self) -> PathBuf {
+        absolute(self.data_log_dir.as_ref().unwrap_or(&self.data_dir)).join("version-2")
+    }
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> ServerConfig {
+        let cfg = ZooCfg::parse_str(text, "zoo.cfg").expect("valid zoo.cfg");
+        ServerConfig::from_zoo_cfg(&cfg).expect("maps")
+    }
+
+    #[test]
+    fn maps_the_standalone_keys() {
+        let c = parse(
+            "tickTime=1000\nclientPort=2999\nclientPortAddress=127.0.0.1\ndataDir=/tmp/zk\n\
+             maxClientCnxns=7\n4lw.commands.whitelist=ruok, mntr\nglobalOutstandingLimit=5\n\
+             maxCnxns=9\nskipACL=yes\njute.maxbuffer=4096\nextendedTypesEnabled=true\n",
+        );
+        assert_eq!(c.client_addr, "127.0.0.1:2999".parse().expect("addr"));
+        assert_eq!(c.data_dir, PathBuf::from("/tmp/zk"));
+        assert_eq!(c.data_log_dir, None);
+        assert_eq!(c.max_client_cnxns, 7);
+        assert_eq!(c.max_cnxns, 9);
+        assert_eq!(c.global_outstanding_limit, 5);
+        assert!(c.four_letter_whitelist.is_allowed("mntr"));
+        assert!(!c.four_letter_whitelist.is_allowed("cons"));
+        assert_eq!(c.core.tick_time_ms, 1000);
+        assert_eq!(c.core.min_session_timeout_ms, 2000);
+        assert_eq!(c.core.max_session_timeout_ms, 20000);
+        assert_eq!(c.core.max_buffer, 4096);
+        assert!(c.core.skip_acl);
+        assert!(c.core.extended_types_enabled);
+        assert_eq!(
+            c.sessionless_cnxn_timeout_ms,
+            DEFAULT_SESSIONLESS_CNXN_TIMEOUT_MS
+        );
+    }
+
+    #[test]
+    fn defaults() {
+        let c = parse("clientPort=2181\ndataDir=/tmp/zk\ndataLogDir=/tmp/zklog\n");
+        assert_eq!(c.client_addr, "0.0.0.0:2181".parse().expect("addr"));
+        assert_eq!(c.data_log_dir, Some(PathBuf::from("/tmp/zklog")));
+        assert_eq!(c.max_client_cnxns, 60);
+        assert_eq!(c.global_outstanding_limit, 1000);
+        assert!(c.four_letter_whitelist.is_allowed("srvr"));
+        assert!(!c.four_letter_whitelist.is_allowed("ruok"));
+        assert_eq!(c.core.max_buffer, zkrs_jute::limits::DEFAULT_MAX_BUFFER);
+    }
+}

@@ -1,0 +1,104 @@
+//! [`Event`]: what connection tasks tell the core task, and the [`ConnLink`] the core task uses
+//! to reach a connection's writer.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use tokio::sync::{mpsc, Notify};
+use zkrs_jute::{ClientFrame, FrameError};
+use zkrs_session::ConnId;
+
+use crate::throttle::SharedCounters;
+
+/// A message from a connection task to the core task. Per connection they arrive in order:
+/// one `Opened`, any number of `Frame`s, one `Closed`.
+#[derive(Debug)]
+pub enum Event {
+    /// A connection was accepted and admitted by the limits.
+    Opened {
+        conn: ConnId,
+        remote: SocketAddr,
+        link: ConnLink,
+    },
+    /// One decoded frame; `wire_len` is the number of bytes it took on the wire.
+    Frame {
+        conn: ConnId,
+        frame: ClientFrame,
+        wire_len: usize,
+    },
+    /// The connection is gone; nothing more will be written to it.
+    Closed { conn: ConnId, reason: CloseReason },
+}
+
+/// What the core task holds to talk to one connection.
+#[derive(Debug, Clone)]
+pub struct ConnLink {
+    /// The writer's queue. The core task only ever `try_send`s, so a client that does not read
+    /// can never stall the core; a full queue closes that connection.
+    pub writer: mpsc::Sender<WriteCmd>,
+    /// Counters shared with the reader (back-pressure) and the writer.
+    pub counters: SharedCounters,
+    /// Closes the connection at once, without flushing (`notify_one` keeps the permit if the
+    /// connection task is not waiting yet).
+    pub abort: Arc<Notify>,
+}
+
+/// A command for a connection's writer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteCmd {
+    /// Write this (already framed, or raw four-letter-word text) to the socket.
+    Bytes(Bytes),
+    /// Flush what was queued before, then close the connection.
+    Close,
+}
+
+/// Why a connection ended (for the log).
+#[derive(Debug)]
+pub enum CloseReason {
+    /// The client closed its side.
+    Eof,
+    /// Reading failed.
+    ReadError(io::Error),
+    /// A frame had a bad length or could not be decoded.
+    BadFrame(FrameError),
+    /// Writing failed.
+    WriteError(io::Error),
+    /// The server asked for it (`Output::Close`, or after a four-letter word).
+    ClosedByServer,
+    /// The core task closed it at once (full write queue, expiry).
+    Aborted,
+    /// A four-letter word's reply could not be written in time.
+    Timeout,
+    /// The server is shutting down.
+    Shutdown,
+    /// The core task is gone.
+    ServerGone,
+}
+
+impl std::fmt::Display for CloseReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CloseReason::Eof => f.write_str("closed by the client"),
+            CloseReason::ReadError(e) => write!(f, "read failed: {e}"),
+            CloseReason::BadFrame(e) => write!(f, "bad frame: {e}"),
+            CloseReason::WriteError(e) => write!(f, "write failed: {e}"),
+            CloseReason::ClosedByServer => f.write_str("closed by the server"),
+            CloseReason::Aborted => f.write_str("aborted by the server"),
+            CloseReason::Timeout => f.write_str("reply not written in time"),
+            CloseReason::Shutdown => f.write_str("server shutting down"),
+            CloseReason::ServerGone => f.write_str("server core gone"),
+        }
+    }
+}
+
+impl CloseReason {
+    /// True for an end the log should show at debug level only.
+    pub fn is_routine(&self) -> bool {
+        matches!(
+            self,
+            CloseReason::Eof | CloseReason::ClosedByServer | CloseReason::Shutdown
+        )
+    }
+}

@@ -1,0 +1,303 @@
+//! `mntr`: `zk_<key>\t<value>` lines — `version` and `server_state` first, then every metric of
+//! ZooKeeper 3.8.0's default metrics provider, in the order a 3.8.0 standalone server printed
+//! them (`captures/fourlw_out.txt`).
+//!
+//! The shell fills in what it can measure (packets, bytes, latency, connections, outstanding
+//! requests, response sizes, rejected and expired connections, file descriptors, uptime) and the
+//! data-tree gauges come from the core. Metrics of machinery zkrs does not have (JVM pauses,
+//! commit-processor queues, quorum, TLS, the response cache) are reported as 0. The
+//! `*_per_namespace` summaries, which ZooKeeper only creates once a namespace sees traffic, are
+//! not reported.
+
+use std::sync::atomic::Ordering;
+
+use crate::java_fmt;
+use crate::summary::Summary;
+use crate::version::FULL_VERSION;
+
+use super::FourLetterContext;
+
+/// A metric's value, printed as `MonitorCommand.print` does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MetricValue {
+    Long(i64),
+    Double(f64),
+    Text(String),
+}
+
+impl MetricValue {
+    fn render(&self) -> String {
+        match self {
+            MetricValue::Long(v) => v.to_string(),
+            MetricValue::Double(v) => java_fmt::double(*v),
+            MetricValue::Text(s) => s.clone(),
+        }
+    }
+}
+
+/// Gauges and counters, in the 3.8.0 order (after `version` and `server_state`).
+const FLAT_KEYS: &[&str] = &[
+    "ephemerals_count",
+    "num_alive_connections",
+    "avg_latency",
+    "outstanding_requests",
+    "znode_count",
+    "global_sessions",
+    "non_mtls_remote_conn_count",
+    "last_client_response_size",
+    "packets_sent",
+    "packets_received",
+    "max_client_response_size",
+    "connection_drop_probability",
+    "watch_count",
+    "auth_failed_count",
+    "min_latency",
+    "max_file_descriptor_count",
+    "approximate_data_size",
+    "open_file_descriptor_count",
+    "local_sessions",
+    "uptime",
+    "max_latency",
+    "outstanding_tls_handshake",
+    "min_client_response_size",
+    "non_mtls_local_conn_count",
+    "proposal_count",
+    "watch_bytes",
+    "outstanding_changes_removed",
+    "throttled_ops",
+    "stale_requests_dropped",
+    "large_requests_rejected",
+    "insecure_admin_count",
+    "connection_rejected",
+    "cnxn_closed_without_zk_server_running",
+    "sessionless_connections_expired",
+    "looking_count",
+    "dead_watchers_queued",
+    "stale_requests",
+    "connection_drop_count",
+    "learner_proposal_received_count",
+    "digest_mismatches_count",
+    "dead_watchers_cleared",
+    "response_packet_cache_hits",
+    "bytes_received_count",
+    "add_dead_watcher_stall_time",
+    "request_throttle_wait_count",
+    "requests_not_forwarded_to_commit_processor",
+    "response_packet_cache_misses",
+    "ensemble_auth_success",
+    "prep_processor_request_queued",
+    "learner_commit_received_count",
+    "stale_replies",
+    "connection_request_count",
+    "response_bytes",
+    "ensemble_auth_fail",
+    "diff_count",
+    "response_packet_get_children_cache_misses",
+    "connection_revalidate_count",
+    "quit_leading_due_to_disloyal_voter",
+    "snap_count",
+    "unrecoverable_error_count",
+    "unsuccessful_handshake",
+    "commit_count",
+    "stale_sessions_expired",
+    "response_packet_get_children_cache_hits",
+    "sync_processor_request_queued",
+    "outstanding_changes_queued",
+    "request_commit_queued",
+    "ensemble_auth_skip",
+    "skip_learner_request_to_next_processor_count",
+    "tls_handshake_exceeded",
+    "revalidate_count",
+];
+
+/// Summaries in the 3.8.0 order; `true` marks ADVANCED ones (with percentiles).
+const SUMMARIES: &[(&str, bool)] = &[
+    ("socket_closing_time", false),
+    ("proposal_process_time", false),
+    ("leader_unavailable_time", false),
+    ("node_created_watch_count", false),
+    ("session_queues_drained", false),
+    ("write_commit_proc_req_queued", false),
+    ("connection_token_deficit", false),
+    ("read_commit_proc_req_queued", false),
+    ("node_deleted_watch_count", false),
+    ("startup_txns_load_time", false),
+    ("sync_processor_queue_size", false),
+    ("follower_sync_time", false),
+    ("prep_processor_queue_size", false),
+    ("fsynctime", false),
+    ("inflight_snap_count", false),
+    ("reads_issued_from_session_queue", false),
+    ("learner_request_processor_queue_size", false),
+    ("snapshottime", false),
+    ("unavailable_time", false),
+    ("startup_txns_loaded", false),
+    ("reads_after_write_in_session_queue", false),
+    ("requests_in_session_queue", false),
+    ("write_commit_proc_issued", false),
+    ("prep_process_time", false),
+    ("pending_session_queue_size", false),
+    ("time_waiting_empty_pool_in_commit_processor_read_ms", false),
+    ("commit_process_time", false),
+    ("dbinittime", false),
+    ("inflight_diff_count", false),
+    ("netty_queued_buffer_capacity", false),
+    ("election_time", false),
+    ("commit_commit_proc_req_queued", false),
+    ("sync_processor_batch_size", false),
+    ("node_children_watch_count", false),
+    ("write_batch_time_in_commit_processor", false),
+    ("read_commit_proc_issued", false),
+    ("concurrent_request_processing_in_commit_processor", false),
+    ("observer_sync_time", false),
+    ("node_changed_watch_count", false),
+    ("sync_process_time", false),
+    ("startup_snap_load_time", false),
+    ("prep_processor_queue_time_ms", true),
+    ("jvm_pause_time_ms", true),
+    ("close_session_prep_time", true),
+    ("read_commitproc_time_ms", true),
+    ("updatelatency", true),
+    ("local_write_committed_time_ms", true),
+    ("request_throttle_queue_time_ms", true),
+    ("readlatency", true),
+    ("quorum_ack_latency", true),
+    ("om_commit_process_time_ms", true),
+    ("read_final_proc_time_ms", true),
+    ("commit_propagation_latency", true),
+    ("dead_watchers_cleaner_latency", true),
+    ("write_final_proc_time_ms", true),
+    ("proposal_ack_creation_latency", true),
+    ("proposal_latency", true),
+    ("om_proposal_process_time_ms", true),
+    ("sync_processor_queue_and_flush_time_ms", true),
+    ("propagation_latency", true),
+    ("server_write_committed_time_ms", true),
+    ("sync_processor_queue_time_ms", true),
+    ("sync_processor_queue_flush_time_ms", true),
+    ("write_commitproc_time_ms", true),
+];
+
+/// Every `(key, value)` pair, in output order, without the `zk_` prefix (the AdminServer's
+/// `monitor` command will reuse this).
+pub fn metrics(ctx: &FourLetterContext<'_>) -> Vec<(String, MetricValue)> {
+    let mut out = vec![
+        (
+            "version".to_string(),
+            MetricValue::Text(FULL_VERSION.to_string()),
+        ),
+        (
+            "server_state".to_string(),
+            MetricValue::Text("standalone".to_string()),
+        ),
+    ];
+    for key in FLAT_KEYS {
+        out.push((key.to_string(), flat_value(ctx, key)));
+    }
+    let zero_basic = Summary::basic();
+    let zero_advanced = Summary::advanced();
+    for (name, advanced) in SUMMARIES {
+        let summary = match *name {
+            "readlatency" => &ctx.stats.read_latency,
+            "updatelatency" => &ctx.stats.update_latency,
+            _ if *advanced => &zero_advanced,
+            _ => &zero_basic,
+        };
+        push_summary(&mut out, name, summary);
+    }
+    out
+}
+
+/// The `mntr` text.
+pub fn mntr(ctx: &FourLetterContext<'_>) -> String {
+    let mut text = String::new();
+    for (key, value) in metrics(ctx) {
+        text.push_str("zk_");
+        text.push_str(&key);
+        text.push('\t');
+        text.push_str(&value.render());
+        text.push('\n');
+    }
+    text
+}
+
+fn push_summary(out: &mut Vec<(String, MetricValue)>, name: &str, s: &Summary) {
+    out.push((format!("avg_{name}"), MetricValue::Double(s.avg())));
+    out.push((format!("min_{name}"), long(s.min())));
+    out.push((format!("max_{name}"), long(s.max())));
+    out.push((format!("cnt_{name}"), long(s.count())));
+    out.push((format!("sum_{name}"), long(s.sum())));
+    if s.is_advanced() {
+        for (label, q) in [("p50", 0.5), ("p95", 0.95), ("p99", 0.99), ("p999", 0.999)] {
+            out.push((format!("{label}_{name}"), long(s.percentile(q))));
+        }
+    }
+}
+
+fn long(v: u64) -> MetricValue {
+    MetricValue::Long(i64::try_from(v).unwrap_or(i64::MAX))
+}
+
+fn flat_value(ctx: &FourLetterContext<'_>, key: &str) -> MetricValue {
+    let s = ctx.stats;
+    let c = ctx.core.counters();
+    match key {
+        "ephemerals_count" => long(ctx.core.ephemerals_count()),
+        "num_alive_connections" => long(ctx.core.num_alive_connections()),
+        "avg_latency" => MetricValue::Double(c.avg_latency_ms),
+        "min_latency" => MetricValue::Long(c.min_latency_ms),
+        "max_latency" => MetricValue::Long(c.max_latency_ms),
+        "outstanding_requests" => long(ctx.core.outstanding_requests()),
+        "znode_count" => long(ctx.core.node_count()),
+        "global_sessions" => long(ctx.core.session_count()),
+        "watch_count" => long(ctx.core.watch_count()),
+        "approximate_data_size" => MetricValue::Long(ctx.core.approximate_data_size()),
+        "last_client_response_size" => MetricValue::Long(s.client_response_size.last),
+        "min_client_response_size" => MetricValue::Long(s.client_response_size.min),
+        "max_client_response_size" => MetricValue::Long(s.client_response_size.max),
+        "packets_sent" => long(c.packets_sent),
+        "packets_received" => long(c.packets_received),
+        "connection_drop_probability" => MetricValue::Double(0.0),
+        "auth_failed_count" => long(s.auth_failed),
+        "max_file_descriptor_count" => long(max_file_descriptors()),
+        "open_file_descriptor_count" => long(open_file_descriptors()),
+        "uptime" => long(ctx.uptime_ms),
+        "connection_rejected" => long(ctx.limits.rejected.load(Ordering::Relaxed)),
+        "connection_request_count" => long(ctx.limits.accepted.load(Ordering::Relaxed)),
+        "sessionless_connections_expired" => long(s.connections_expired),
+        "bytes_received_count" => long(s.bytes_received),
+        "response_bytes" => long(s.response_bytes),
+        _ => MetricValue::Long(0),
+    }
+}
+
+/// Entries of `/proc/self/fd` (0 where there is no procfs).
+fn open_file_descriptors() -> u64 {
+    std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count() as u64)
+}
+
+/// The soft `Max open files` limit from `/proc/self/limits` (0 if unknown or unlimited).
+fn max_file_descriptors() -> u64 {
+    std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|l| l.strip_prefix("Max open files"))
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|soft| soft.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_count_matches_the_capture_without_namespaces() {
+        // The 3.8.0 capture has 540 keys, 55 of them from 11 `*_per_namespace` summaries.
+        let basic = SUMMARIES.iter().filter(|(_, adv)| !adv).count();
+        let advanced = SUMMARIES.len() - basic;
+        assert_eq!(2 + FLAT_KEYS.len() + basic * 5 + advanced * 9, 485);
+    }
+}

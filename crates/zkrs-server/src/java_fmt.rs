@@ -1,0 +1,98 @@
+//! Java's `toString` shapes, so four-letter-word output matches ZooKeeper byte for byte.
+
+use std::net::{IpAddr, SocketAddr};
+
+/// `Double.toString(v)`: `0.0`, `1.0238`, `1.0E7`, `1.0E-4`.
+pub fn double(v: f64) -> String {
+    if v.is_nan() {
+        return "NaN".to_string();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "Infinity" } else { "-Infinity" }.to_string();
+    }
+    if v == 0.0 {
+        return if v.is_sign_negative() { "-0.0" } else { "0.0" }.to_string();
+    }
+    let abs = v.abs();
+    if (1e-3..1e7).contains(&abs) {
+        let s = format!("{v}");
+        if s.contains('.') {
+            s
+        } else {
+            format!("{s}.0")
+        }
+    } else {
+        // Rust's shortest `{:e}` is `1.2345e-4`; Java writes `1.2345E-4` and always keeps a
+        // fractional digit in the mantissa.
+        let s = format!("{v:e}");
+        let (mantissa, exp) = s.split_once('e').unwrap_or((s.as_str(), "0"));
+        if mantissa.contains('.') {
+            format!("{mantissa}E{exp}")
+        } else {
+            format!("{mantissa}.0E{exp}")
+        }
+    }
+}
+
+/// `Long.toHexString(v)`: lowercase, no padding, two's complement for negative values.
+pub fn hex(v: i64) -> String {
+    format!("{:x}", v as u64)
+}
+
+/// `InetSocketAddress.toString()` for an address without a host name: `/127.0.0.1:37850`.
+/// IPv4-mapped IPv6 addresses print as IPv4 (Java turns them into `Inet4Address`), and IPv6
+/// addresses in Java's uncompressed form `/0:0:0:0:0:0:0:1:2181`.
+pub fn socket_addr(addr: SocketAddr) -> String {
+    format!("/{}:{}", ip(addr.ip()), addr.port())
+}
+
+/// `InetAddress.getHostAddress()`.
+pub fn ip(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => v6
+                .segments()
+                .iter()
+                .map(|s| format!("{s:x}"))
+                .collect::<Vec<_>>()
+                .join(":"),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn doubles_like_java() {
+        assert_eq!(double(0.0), "0.0");
+        assert_eq!(double(1.0), "1.0");
+        assert_eq!(double(1.0238), "1.0238");
+        assert_eq!(double(75.25), "75.25");
+        assert_eq!(double(0.0714), "0.0714");
+        assert_eq!(double(1e7), "1.0E7");
+        assert_eq!(double(1.5e-4), "1.5E-4");
+    }
+
+    #[test]
+    fn hex_like_java() {
+        assert_eq!(hex(0x1000006b4b70003), "1000006b4b70003");
+        assert_eq!(hex(0), "0");
+        assert_eq!(hex(-1), "ffffffffffffffff");
+    }
+
+    #[test]
+    fn socket_addrs_like_java() {
+        let a: SocketAddr = "127.0.0.1:37850".parse().expect("addr");
+        assert_eq!(socket_addr(a), "/127.0.0.1:37850");
+        let a: SocketAddr = "[::1]:2181".parse().expect("addr");
+        assert_eq!(socket_addr(a), "/0:0:0:0:0:0:0:1:2181");
+        let a: SocketAddr = "[::ffff:10.0.0.1]:5"
+            .parse()
+            .unwrap_or_else(|_| unreachable!());
+        assert_eq!(socket_addr(a), "/10.0.0.1:5");
+    }
+}

@@ -1,0 +1,66 @@
+//! The tokio shell of zkrs: it owns the sockets, the clock and the tasks, and drives the
+//! sans-IO [`zkrs_session::ServerCore`].
+//!
+//! ```text
+//!  clients ──TCP──> Listener ──spawn──> Connection task (one per client)
+//!                                         read loop: bytes → ClientFrameDecoder → Event ──┐
+//!                                         write loop: <── bounded queue of frames ───┐    │
+//!                                                                                    │    ▼
+//!                                              Driver (one task; owns the ServerCore) ◄───┘
+//!                                                handle_* → poll_output → Send / Close / Persist
+//! ```
+//!
+//! The listener enforces `maxClientCnxns` and `maxCnxns`; readers enforce `jute.maxbuffer`
+//! (through the decoder) and `globalOutstandingLimit` (by not reading); every channel is
+//! bounded; a bad frame closes only its own connection. Four-letter words are answered by the
+//! driver from the core's introspection and the shell's own counters.
+//!
+//! # Layout
+//!
+//! - `server`: [`run`], [`BoundServer`], [`ServerHandle`] — start and graceful stop.
+//! - `config`: [`ServerConfig`], the validated settings, and their mapping from zoo.cfg.
+//! - `listener`: `Listener`, the accept loop; `conn_limits`: `ConnLimits`, the per-IP and total
+//!   connection limits.
+//! - `connection`: `Connection`, one client's read and write loops; `event`: `Event`, the
+//!   messages to the core task.
+//! - `driver`: `Driver`, the core task; `conn_entry`: `ConnEntry`, its per-connection record;
+//!   `wire_stats`: `WireStats`, the metrics only the shell can measure; `summary`: `Summary`,
+//!   ZooKeeper's avg/min/max counters.
+//! - `throttle`: `Throttle`, `globalOutstandingLimit` and write-queue back-pressure.
+//! - `persister`: `Persister`, where `Output::Persist` goes (the txn log's seam).
+//! - `four_letter`: rendering of every four-letter word; `core_view`: `CoreView`, the core
+//!   accessors it reads.
+//! - `server_clock`: `ServerClock`; `civil_time`: `CivilTime`, dates without a time crate;
+//!   `java_fmt`: Java `toString` shapes; `version`: the versions zkrs reports.
+
+#![forbid(unsafe_code)]
+
+mod civil_time;
+mod config;
+mod conn_entry;
+mod conn_limits;
+mod connection;
+mod core_view;
+mod driver;
+mod error;
+mod event;
+mod four_letter;
+mod java_fmt;
+mod listener;
+mod persister;
+mod server;
+mod server_clock;
+mod summary;
+mod throttle;
+
+pub mod version;
+mod wire_stats;
+
+pub use config::{
+    ServerConfig, DEFAULT_GLOBAL_OUTSTANDING_LIMIT, DEFAULT_MAX_CLIENT_CNXNS,
+    DEFAULT_SESSIONLESS_CNXN_TIMEOUT_MS,
+};
+pub use error::ServerError;
+pub use server::{run, BoundServer, ServerHandle};
+pub use zkrs_config::FourLetterWhitelist;
+pub use zkrs_session::CoreConfig;

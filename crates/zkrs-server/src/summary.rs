@@ -1,0 +1,126 @@
+//! [`Summary`]: ZooKeeper's `AvgMinMaxCounter` (and `AvgMinMaxPercentileCounter`): count, sum,
+//! min, max, an average rounded to 4 decimals, and optionally percentiles over recent samples.
+
+use std::collections::VecDeque;
+
+/// Samples kept for percentiles (Dropwizard's uniform reservoir in ZooKeeper keeps 1028).
+const SAMPLES_MAX: usize = 1028;
+
+/// One summary metric.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    count: u64,
+    total: u64,
+    min: u64,
+    max: u64,
+    /// `Some` for an ADVANCED summary (p50/p95/p99/p999); the most recent samples.
+    samples: Option<VecDeque<u64>>,
+}
+
+impl Summary {
+    /// A BASIC summary: avg, min, max, cnt, sum.
+    pub fn basic() -> Summary {
+        Summary {
+            count: 0,
+            total: 0,
+            min: u64::MAX,
+            max: 0,
+            samples: None,
+        }
+    }
+
+    /// An ADVANCED summary: BASIC plus p50, p95, p99, p999.
+    pub fn advanced() -> Summary {
+        Summary {
+            samples: Some(VecDeque::new()),
+            ..Summary::basic()
+        }
+    }
+
+    /// Records one value.
+    pub fn add(&mut self, value: u64) {
+        self.count += 1;
+        self.total = self.total.saturating_add(value);
+        self.min = self.min.min(value);
+        self.max = self.max.max(value);
+        if let Some(samples) = &mut self.samples {
+            if samples.len() == SAMPLES_MAX {
+                samples.pop_front();
+            }
+            samples.push_back(value);
+        }
+    }
+
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    pub fn sum(&self) -> u64 {
+        self.total
+    }
+
+    /// 0 when empty, as ZooKeeper reports.
+    pub fn min(&self) -> u64 {
+        if self.count == 0 {
+            0
+        } else {
+            self.min
+        }
+    }
+
+    pub fn max(&self) -> u64 {
+        self.max
+    }
+
+    /// The mean rounded half-up to 4 decimals (`AvgMinMaxCounter.getAvg`); 0 when empty.
+    pub fn avg(&self) -> f64 {
+        if self.count == 0 {
+            return 0.0;
+        }
+        let avg = self.total as f64 / self.count as f64;
+        (avg * 10_000.0).round() / 10_000.0
+    }
+
+    /// True for an ADVANCED summary.
+    pub fn is_advanced(&self) -> bool {
+        self.samples.is_some()
+    }
+
+    /// The `q` quantile (0..=1) of the recent samples; 0 when empty.
+    pub fn percentile(&self, q: f64) -> u64 {
+        let Some(samples) = &self.samples else {
+            return 0;
+        };
+        if samples.is_empty() {
+            return 0;
+        }
+        let mut sorted: Vec<u64> = samples.iter().copied().collect();
+        sorted.sort_unstable();
+        let rank = (q * sorted.len() as f64).ceil() as usize;
+        sorted[rank.clamp(1, sorted.len()) - 1]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Summary;
+
+    #[test]
+    fn avg_min_max() {
+        let mut s = Summary::advanced();
+        assert_eq!(
+            (s.min(), s.max(), s.avg(), s.percentile(0.5)),
+            (0, 0, 0.0, 0)
+        );
+        for v in [0, 1, 5, 0, 1, 0, 1] {
+            s.add(v);
+        }
+        assert_eq!(s.count(), 7);
+        assert_eq!(s.sum(), 8);
+        assert_eq!(s.min(), 0);
+        assert_eq!(s.max(), 5);
+        assert_eq!(s.avg(), 1.1429);
+        assert_eq!(s.percentile(0.5), 1);
+        assert_eq!(s.percentile(0.999), 5);
+    }
+}

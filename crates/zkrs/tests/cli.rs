@@ -1,0 +1,145 @@
+//! The `zkrs` binary: version, configuration errors, and a real start / four-letter word /
+//! SIGTERM cycle. Every wait is bounded.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn zkrs() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_zkrs"))
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("zkrs-cli-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir.join(name)
+}
+
+fn write_cfg(name: &str, text: &str) -> PathBuf {
+    let path = scratch(name);
+    std::fs::write(&path, text).expect("write cfg");
+    path
+}
+
+fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+fn wait_exit(child: &mut Child) -> ExitStatus {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("zkrs did not exit in time");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn four_letter(port: u16, word: &str) -> std::io::Result<String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(WAIT))?;
+    s.write_all(word.as_bytes())?;
+    let mut out = String::new();
+    s.read_to_string(&mut out)?;
+    Ok(out)
+}
+
+#[test]
+fn version_names_the_emulated_zookeeper() {
+    let out = zkrs().arg("--version").output().expect("run");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("zkrs 0."), "{text}");
+    assert!(text.contains("ZooKeeper 3.8"), "{text}");
+}
+
+#[test]
+fn bad_config_exits_2_naming_file_line_and_key() {
+    let path = write_cfg("bad.cfg", "dataDir=/tmp/x\nclientPort=2181\ntickTime=abc\n");
+    let out = zkrs().arg("server").arg(&path).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.cfg:3"), "{err}");
+    assert!(err.contains("tickTime"), "{err}");
+}
+
+#[test]
+fn missing_config_file_exits_2() {
+    let out = zkrs()
+        .args(["server", "/nonexistent/zoo.cfg"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/zoo.cfg"));
+}
+
+#[test]
+fn quorum_config_exits_2_with_a_clear_message() {
+    let data = scratch("quorum-data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    std::fs::write(data.join("myid"), "1\n").expect("myid");
+    let path = write_cfg(
+        "quorum.cfg",
+        &format!(
+            "tickTime=2000\ninitLimit=5\nsyncLimit=2\ndataDir={}\nclientPort=2181\n\
+             server.1=127.0.0.1:2888:3888\nserver.2=127.0.0.1:2889:3889\n\
+             server.3=127.0.0.1:2890:3890\n",
+            data.display()
+        ),
+    );
+    let out = zkrs().arg("server").arg(&path).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("quorum mode is not implemented yet"), "{err}");
+}
+
+#[test]
+fn serves_then_exits_0_on_sigterm() {
+    let port = free_port();
+    let data = scratch("serve-data");
+    let path = write_cfg(
+        "serve.cfg",
+        &format!(
+            "tickTime=2000\nclientPort={port}\nclientPortAddress=127.0.0.1\ndataDir={}\n\
+             4lw.commands.whitelist=*\nadmin.enableServer=false\nmaxClientCnxns=60\n",
+            data.display()
+        ),
+    );
+    let mut child = zkrs()
+        .arg("server")
+        .arg(&path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let deadline = Instant::now() + WAIT;
+    let answer = loop {
+        match four_letter(port, "ruok") {
+            Ok(text) => break text,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+            Err(e) => {
+                let _ = child.kill();
+                panic!("server never answered: {e}");
+            }
+        }
+    };
+    assert_eq!(answer, "imok");
+    assert!(data.is_dir(), "dataDir is created");
+    let srvr = four_letter(port, "srvr").expect("srvr");
+    assert!(srvr.contains("Mode: standalone"), "{srvr}");
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    assert_eq!(wait_exit(&mut child).code(), Some(0));
+}
