@@ -42,7 +42,10 @@ impl CreateMode {
 
     /// Deleted when the owning session ends.
     pub fn is_ephemeral(self) -> bool {
-        matches!(self, CreateMode::Ephemeral | CreateMode::EphemeralSequential)
+        matches!(
+            self,
+            CreateMode::Ephemeral | CreateMode::EphemeralSequential
+        )
     }
 
     /// Gets a `%010d` suffix from the parent's cversion.

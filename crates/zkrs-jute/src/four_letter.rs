@@ -82,7 +82,10 @@ impl FourLetterWord {
 
     /// The command for a name such as `"ruok"`.
     pub fn from_name(name: &str) -> Option<FourLetterWord> {
-        FourLetterWord::ALL.iter().copied().find(|w| w.name() == name)
+        FourLetterWord::ALL
+            .iter()
+            .copied()
+            .find(|w| w.name() == name)
     }
 
     /// The int the letters form.

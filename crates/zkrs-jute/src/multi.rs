@@ -63,7 +63,9 @@ impl MultiOp {
 
     fn write_body<B: BufMut>(&self, out: &mut B) {
         match self {
-            MultiOp::Create(r) | MultiOp::Create2(r) | MultiOp::CreateContainer(r) => r.write_to(out),
+            MultiOp::Create(r) | MultiOp::Create2(r) | MultiOp::CreateContainer(r) => {
+                r.write_to(out)
+            }
             MultiOp::CreateTtl(r) => r.write_to(out),
             MultiOp::Delete(r) => r.write_to(out),
             MultiOp::SetData(r) => r.write_to(out),

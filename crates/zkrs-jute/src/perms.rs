@@ -52,7 +52,13 @@ pub fn read_acl_unsafe() -> Vec<Acl> {
 /// The `cdrwa` letters ZooKeeper prints for a permission set (zkCli `getAcl`).
 pub fn to_letters(perms: i32) -> String {
     let mut s = String::new();
-    for (bit, c) in [(CREATE, 'c'), (DELETE, 'd'), (READ, 'r'), (WRITE, 'w'), (ADMIN, 'a')] {
+    for (bit, c) in [
+        (CREATE, 'c'),
+        (DELETE, 'd'),
+        (READ, 'r'),
+        (WRITE, 'w'),
+        (ADMIN, 'a'),
+    ] {
         if perms & bit != 0 {
             s.push(c);
         }

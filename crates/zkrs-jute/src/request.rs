@@ -64,7 +64,9 @@ impl Request {
             return Err(RequestDecodeError::UnknownOpcode(op));
         };
         let malformed = |source| RequestDecodeError::Malformed { op, source };
-        Self::decode_known(code, r).map_err(malformed)?.ok_or(RequestDecodeError::UnknownOpcode(op))
+        Self::decode_known(code, r)
+            .map_err(malformed)?
+            .ok_or(RequestDecodeError::UnknownOpcode(op))
     }
 
     fn decode_known(op: OpCode, r: &mut JuteReader<'_>) -> Result<Option<Request>, DecodeError> {
@@ -142,7 +144,9 @@ impl Request {
     /// Writes the body (without the `RequestHeader`).
     pub fn write_body<B: BufMut>(&self, out: &mut B) {
         match self {
-            Request::Create(r) | Request::Create2(r) | Request::CreateContainer(r) => r.write_to(out),
+            Request::Create(r) | Request::Create2(r) | Request::CreateContainer(r) => {
+                r.write_to(out)
+            }
             Request::CreateTtl(r) => r.write_to(out),
             Request::Delete(r) => r.write_to(out),
             Request::DeleteContainer(r) => r.write_to(out),

@@ -74,7 +74,9 @@ impl TxnBody {
                         *r = attempt;
                         TxnBody::Create(t)
                     }
-                    Err(DecodeError::UnexpectedEof { .. }) => TxnBody::CreateV0(Jute::read_from(r)?),
+                    Err(DecodeError::UnexpectedEof { .. }) => {
+                        TxnBody::CreateV0(Jute::read_from(r)?)
+                    }
                     Err(e) => return Err(e),
                 }
             }

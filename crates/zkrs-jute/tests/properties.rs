@@ -206,7 +206,10 @@ fn oversize_string_is_rejected_before_allocating() {
     input.extend_from_slice(b"abc");
     let largest = largest_allocation(|| {
         let err = String::from_bytes(&input).unwrap_err();
-        assert!(matches!(err, DecodeError::LengthOutOfRange { .. }), "{err:?}");
+        assert!(
+            matches!(err, DecodeError::LengthOutOfRange { .. }),
+            "{err:?}"
+        );
     });
     assert!(largest < 1024);
 }
@@ -225,7 +228,10 @@ fn buffer_over_limit_is_rejected() {
         }
     );
     // The same buffer is fine with the default jute.maxbuffer.
-    assert_eq!(<bytes::Bytes as Jute>::from_bytes(&input).unwrap().len(), 5000);
+    assert_eq!(
+        <bytes::Bytes as Jute>::from_bytes(&input).unwrap().len(),
+        5000
+    );
 }
 
 #[test]

@@ -80,8 +80,10 @@ fn hex(s: &str) -> Vec<u8> {
 #[test]
 fn connect_with_and_without_read_only() {
     // The observed 45-byte Java-style request (reference §1.3).
-    let with = hex("0000002d 00000000 0000000000000000 00007530 0000000000000000
-                    00000010 00000000000000000000000000000000 01");
+    let with = hex(
+        "0000002d 00000000 0000000000000000 00007530 0000000000000000
+                    00000010 00000000000000000000000000000000 01",
+    );
     let mut d = ClientFrameDecoder::new(0xfffff);
     let mut buf = BytesMut::from(&with[..]);
     let Some(ClientFrame::Connect(req)) = d.decode(&mut buf).unwrap() else {
@@ -201,7 +203,15 @@ fn unknown_opcode_keeps_the_xid() {
     let mut d = ClientFrameDecoder::new(0xfffff);
     let mut buf = BytesMut::from(&frame(&ConnectRequest::default().to_bytes())[..]);
     d.decode(&mut buf).unwrap();
-    let mut buf = BytesMut::from(&frame(&RequestHeader { xid: 7, r#type: 999 }.to_bytes())[..]);
+    let mut buf = BytesMut::from(
+        &frame(
+            &RequestHeader {
+                xid: 7,
+                r#type: 999,
+            }
+            .to_bytes(),
+        )[..],
+    );
     let Some(ClientFrame::Request { header, request }) = d.decode(&mut buf).unwrap() else {
         panic!()
     };
