@@ -20,6 +20,7 @@ use crate::quota::{self, QuotaPaths, StatsTrack, LIMIT_NODE, STAT_NODE};
 use crate::txn_result::ProcessTxnResult;
 use crate::watch_event::WatchEvent;
 use crate::watch_manager::{WatchManager, WatcherMode};
+use crate::watch_model::WatchModel;
 use crate::watch_summary::WatchSummary;
 use crate::WatcherId;
 
@@ -30,6 +31,9 @@ pub struct TreeConfig {
     pub extended_types_enabled: bool,
     /// `zookeeper.digest.enabled` (default true): with false, [`DataTree::digest`] is always 0.
     pub digest_enabled: bool,
+    /// The watch-table rules (default [`WatchModel::Combined`], 3.9; a 3.8 server uses
+    /// [`WatchModel::Single`]).
+    pub watch_model: WatchModel,
 }
 
 impl Default for TreeConfig {
@@ -37,6 +41,7 @@ impl Default for TreeConfig {
         TreeConfig {
             extended_types_enabled: false,
             digest_enabled: true,
+            watch_model: WatchModel::Combined,
         }
     }
 }
@@ -193,8 +198,8 @@ impl DataTree {
             containers: BTreeSet::new(),
             ttls: BTreeSet::new(),
             quotas: QuotaPaths::default(),
-            data_watches: WatchManager::new(),
-            child_watches: WatchManager::new(),
+            data_watches: WatchManager::with_model(config.watch_model),
+            child_watches: WatchManager::with_model(config.watch_model),
             events: Vec::new(),
             digest: 0,
             data_size: 0,
@@ -224,6 +229,15 @@ impl DataTree {
     /// The settings.
     pub fn config(&self) -> TreeConfig {
         self.config
+    }
+
+    /// Switches the watch-table rules (for a tree restored from a snapshot before any connection
+    /// exists). Every watch is dropped and no pending event is kept.
+    pub fn set_watch_model(&mut self, model: WatchModel) {
+        self.config.watch_model = model;
+        self.data_watches = WatchManager::with_model(model);
+        self.child_watches = WatchManager::with_model(model);
+        self.events.clear();
     }
 
     // ----------------------------------------------------------------------------------------
@@ -1095,7 +1109,7 @@ impl DataTree {
             Table::Data => &mut self.data_watches,
             Table::Child => &mut self.child_watches,
         };
-        let (fire, processed) = mgr.trigger(path, suppress);
+        let (fire, processed) = mgr.trigger(path, kind, suppress);
         for w in fire {
             self.events
                 .push(WatchEvent::new(w, kind, path, zxid, Some(acl.clone())));
@@ -1114,8 +1128,17 @@ impl DataTree {
     }
 
     /// `addWatch` (opcode 106): PERSISTENT goes in both tables, PERSISTENT_RECURSIVE in the data
-    /// table only. The node need not exist.
+    /// table only (3.9) or in both too (3.8, [`WatchModel::Single`]). The node need not exist.
     pub fn add_watch(&mut self, path: &str, watcher: WatcherId, mode: AddWatchMode) {
+        if self.config.watch_model == WatchModel::Single {
+            let m = match mode {
+                AddWatchMode::Persistent => WatcherMode::Persistent,
+                AddWatchMode::PersistentRecursive => WatcherMode::PersistentRecursive,
+            };
+            self.data_watches.add_watch(path, watcher, m);
+            self.child_watches.add_watch(path, watcher, m);
+            return;
+        }
         match mode {
             AddWatchMode::Persistent => {
                 self.data_watches
@@ -1139,7 +1162,8 @@ impl DataTree {
     /// | exist | register | node exists: NodeCreated | – |
     /// | child | NodeDeleted | `pzxid > rel`: NodeChildrenChanged | register |
     ///
-    /// Persistent and persistent-recursive lists are always registered.
+    /// Persistent and persistent-recursive lists are always registered (in the 3.8 model both go
+    /// in both tables, as `addWatch` does there).
     #[allow(clippy::too_many_arguments)]
     pub fn set_watches(
         &mut self,
@@ -1190,6 +1214,10 @@ impl DataTree {
                 .add_watch(p, watcher, WatcherMode::Persistent);
         }
         for p in persistent_recursive {
+            if self.config.watch_model == WatchModel::Single {
+                self.child_watches
+                    .add_watch(p, watcher, WatcherMode::PersistentRecursive);
+            }
             self.data_watches
                 .add_watch(p, watcher, WatcherMode::PersistentRecursive);
         }
@@ -1200,10 +1228,50 @@ impl DataTree {
             .push(WatchEvent::new(watcher, kind, path, -1, None));
     }
 
-    /// `containsWatcher` (checkWatches): Children/Data look for a standard watch in the child/data
-    /// table, Persistent/PersistentRecursive for that mode in the data table, Any for any mode in
-    /// either table.
+    /// `containsWatcher` (checkWatches).
+    ///
+    /// 3.9 ([`WatchModel::Combined`]): Children/Data look for a standard watch of `watcher` in the
+    /// child/data table, Persistent/PersistentRecursive for that mode in the data table, Any for
+    /// any mode in either table.
+    ///
+    /// 3.8 ([`WatchModel::Single`], which only has Children, Data and Any): true when *any*
+    /// connection watches `path` in the child table, the data table, or either — 3.8's
+    /// `WatchManager.containsWatcher` ignores the caller unless its watch there is recursive, and
+    /// a recursive watch is in the table anyway. The empty path is never watched.
+    ///
+    /// This is [`DataTree::check_watches`] with an invalid path reading as "no watch".
     pub fn contains_watcher(&self, path: &str, kind: WatcherType, watcher: WatcherId) -> bool {
+        self.check_watches(path, kind, watcher).unwrap_or(false)
+    }
+
+    /// The checkWatches op (`DataTree.containsWatcher` as the server calls it): as
+    /// [`DataTree::contains_watcher`], and in the 3.8 model with 3.8's failure on a relative path
+    /// (`Err(MarshallingError)`, see [`WatchManager::contains_watcher_walk`]). Any asks the child
+    /// table first, then the data table; either may fail.
+    pub fn check_watches(
+        &self,
+        path: &str,
+        kind: WatcherType,
+        watcher: WatcherId,
+    ) -> Result<bool, ErrorCode> {
+        if self.config.watch_model == WatchModel::Single {
+            match kind {
+                WatcherType::Children => {
+                    return self.child_watches.contains_watcher_walk(path, watcher)
+                }
+                WatcherType::Data => return self.data_watches.contains_watcher_walk(path, watcher),
+                WatcherType::Any => {
+                    let c = self.child_watches.contains_watcher_walk(path, watcher)?;
+                    let d = self.data_watches.contains_watcher_walk(path, watcher)?;
+                    return Ok(c || d);
+                }
+                WatcherType::Persistent | WatcherType::PersistentRecursive => {}
+            }
+        }
+        Ok(self.contains_watcher_combined(path, kind, watcher))
+    }
+
+    fn contains_watcher_combined(&self, path: &str, kind: WatcherType, watcher: WatcherId) -> bool {
         match kind {
             WatcherType::Children => {
                 self.child_watches
@@ -1231,7 +1299,24 @@ impl DataTree {
 
     /// `removeWatch` (removeWatches): as [`DataTree::contains_watcher`], removing; Persistent
     /// removes from both tables, Any removes every mode from both. True if anything was removed.
+    ///
+    /// 3.8 ([`WatchModel::Single`]): Children/Data remove the caller's watch on `path` from the
+    /// child/data table whatever its mode (so only that half of a PERSISTENT watch), Any from both.
     pub fn remove_watches(&mut self, path: &str, kind: WatcherType, watcher: WatcherId) -> bool {
+        if self.config.watch_model == WatchModel::Single {
+            match kind {
+                WatcherType::Children => {
+                    return self.child_watches.remove_watch(path, watcher, None)
+                }
+                WatcherType::Data => return self.data_watches.remove_watch(path, watcher, None),
+                WatcherType::Any => {
+                    let a = self.child_watches.remove_watch(path, watcher, None);
+                    let b = self.data_watches.remove_watch(path, watcher, None);
+                    return a || b;
+                }
+                WatcherType::Persistent | WatcherType::PersistentRecursive => {}
+            }
+        }
         match kind {
             WatcherType::Children => {
                 self.child_watches

@@ -9,7 +9,8 @@
 //! (children, watchers of one event) are sorted here.
 //!
 //! The semantics follow ZooKeeper 3.9.5 `DataTree.java` and its helpers, error code for error
-//! code; each item says which Java method it mirrors and where it knowingly differs.
+//! code; each item says which Java method it mirrors and where it knowingly differs. The watch
+//! tables follow 3.9 by default, or 3.8's `WatcherModeManager` rules with [`WatchModel::Single`].
 //!
 //! # Layout
 //!
@@ -18,7 +19,9 @@
 //! - `data_node`: [`DataNode`], one znode, and `copyStat` ([`DataNode::client_stat`]).
 //! - `txn_result`: [`ProcessTxnResult`].
 //! - `acl_cache`: [`AclCache`] (`ReferenceCountedACLCache`).
-//! - `watch_manager`: [`WatchManager`], one watch table (`WatchManager` with `WatchStats`).
+//! - `watch_manager`: [`WatchManager`], one watch table (`WatchManager` with `WatchStats`, or
+//!   3.8's one mode per watcher and path).
+//! - `watch_model`: [`WatchModel`], the 3.8 or 3.9 watch-table rules.
 //! - `watch_event`: [`WatchEvent`], one notification for one connection.
 //! - `watch_summary`: [`WatchSummary`] for `wchs`/`wchc`/`wchp`/mntr.
 //! - `digest`: the per-node CRC32 digest (`DigestCalculator` v2).
@@ -38,6 +41,7 @@ pub mod quota;
 pub mod txn_result;
 pub mod watch_event;
 pub mod watch_manager;
+pub mod watch_model;
 pub mod watch_summary;
 
 /// The identity of a watching connection (the server's connection id). Events name it; the server
@@ -51,4 +55,5 @@ pub use ephemeral_type::EphemeralType;
 pub use txn_result::ProcessTxnResult;
 pub use watch_event::WatchEvent;
 pub use watch_manager::{WatchManager, WatchStats, WatcherMode};
+pub use watch_model::WatchModel;
 pub use watch_summary::WatchSummary;

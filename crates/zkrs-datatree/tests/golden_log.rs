@@ -16,6 +16,7 @@ fn cfg() -> TreeConfig {
     TreeConfig {
         extended_types_enabled: true,
         digest_enabled: true,
+        ..TreeConfig::default()
     }
 }
 

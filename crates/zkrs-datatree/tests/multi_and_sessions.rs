@@ -265,6 +265,7 @@ fn containers_and_ttls() {
     let mut t = DataTree::with_config(TreeConfig {
         extended_types_enabled: true,
         digest_enabled: true,
+        ..TreeConfig::default()
     });
     let h = |op: OpCode, zxid| header(op, zxid, 10, SESSION);
     let r = t.process_txn(

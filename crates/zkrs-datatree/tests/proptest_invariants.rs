@@ -238,7 +238,7 @@ proptest! {
 
     #[test]
     fn invariants_hold(ops in prop::collection::vec(op_strategy(), 1..60)) {
-        let tree = DataTree::with_config(TreeConfig { extended_types_enabled: true, digest_enabled: true });
+        let tree = DataTree::with_config(TreeConfig { extended_types_enabled: true, digest_enabled: true, ..TreeConfig::default() });
         let mut d = Driver::with_tree(tree);
         let mut leaked = false;
         for op in &ops {

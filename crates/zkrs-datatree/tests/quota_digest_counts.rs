@@ -184,6 +184,7 @@ fn digest_disabled() {
     let mut t = DataTree::with_config(TreeConfig {
         extended_types_enabled: false,
         digest_enabled: false,
+        ..TreeConfig::default()
     });
     assert_eq!(t.digest(), 0);
     t.process_txn(

@@ -18,12 +18,14 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
 
 use bytes::Bytes;
-use zkrs_datatree::{DataTree, TreeConfig};
+use zkrs_datatree::{DataTree, TreeConfig, WatchModel};
 use zkrs_jute::{
-    AuthPacket, ConnectRequest, ConnectResponse, ErrorCode, GetSaslRequest, Id, Jute, OpCode,
-    ReplyHeader, Request, RequestDecodeError, RequestHeader, SetSaslResponse, TxnEntry, TxnHeader,
+    perms, AuthPacket, ConnectRequest, ConnectResponse, ErrorCode, GetSaslRequest, Id, Jute,
+    OpCode, ReplyHeader, Request, RequestDecodeError, RequestHeader, SetSaslResponse, TxnEntry,
+    TxnHeader,
 };
 
+use crate::auth::check_acl;
 use crate::auth::digest::generate_digest;
 use crate::auth::ip::java_host_address;
 use crate::auth::AuthIds;
@@ -39,6 +41,13 @@ use crate::stats::ServerStats;
 
 /// Identifies one client connection; chosen by the driver, never reused while open.
 pub type ConnId = u64;
+
+/// The watch-table rules of the server zkrs emulates: ZooKeeper 3.8 keeps one mode per
+/// connection and path (a getData watch replaces an addWatch on the same path), puts recursive
+/// watches in both tables, and answers checkWatches/removeWatches by table (see
+/// [`WatchModel::Single`]). The rest of the session layer follows 3.8 too (notification zxid -1,
+/// watcher types 1–3 only).
+pub const WATCH_MODEL: WatchModel = WatchModel::Single;
 
 /// `DataTree.DIGEST_LOG_INTERVAL`: a digest is kept for every zxid divisible by this.
 pub const DIGEST_LOG_INTERVAL: i64 = 128;
@@ -104,6 +113,7 @@ impl ServerCore {
         let mut tree = DataTree::with_config(TreeConfig {
             extended_types_enabled: config.extended_types_enabled,
             digest_enabled: config.digest_enabled,
+            watch_model: WATCH_MODEL,
         });
         if !config.quorum_config.is_empty() {
             tree.set_config_data(Bytes::from(config.quorum_config.clone().into_bytes()));
@@ -113,13 +123,17 @@ impl ServerCore {
 
     /// A server over an existing tree (restored from a snapshot and txn log) and the sessions
     /// that were live in it (`sessionsWithTimeout`), which are tracked afresh from `now`. New
-    /// zxids continue after `tree.last_processed_zxid()`.
+    /// zxids continue after `tree.last_processed_zxid()`. The tree's watch tables are reset to
+    /// [`WATCH_MODEL`] (watches belong to connections, so a restored tree has none).
     pub fn from_state(
         config: CoreConfig,
-        tree: DataTree,
+        mut tree: DataTree,
         sessions: impl IntoIterator<Item = (i64, i32)>,
         now: Clock,
     ) -> Self {
+        if tree.config().watch_model != WATCH_MODEL {
+            tree.set_watch_model(WATCH_MODEL);
+        }
         let mut tracker = SessionTracker::new(config.tick_time_ms, config.server_id, now.mono_ms);
         for (id, timeout) in sessions {
             tracker.track_session(id, timeout, now.mono_ms);
@@ -809,8 +823,25 @@ impl ServerCore {
 
     /// Sends every fired watch as a notification: `ReplyHeader(-1, -1, 0)` + `WatcherEvent`
     /// (ZooKeeper 3.5–3.8 put -1 in the zxid).
+    ///
+    /// An event about a znode is delivered only if the watching connection, with the identities
+    /// it has now, may READ that znode (`ServerCnxn.process(event, znodeAcl)` →
+    /// `checkACL(cnxn, acl, READ, authInfo)`, the CVE-2024-23944 fix of 3.8.4/3.9.2, backported by
+    /// Debian's 3.8.0-11+deb12u2). The ACL is the created/changed/deleted node's for
+    /// NodeCreated/NodeDataChanged/NodeDeleted and the parent's for NodeChildrenChanged; it applies
+    /// to every watch kind. Events from setWatches carry no ACL and are never filtered. A watch
+    /// whose event is filtered is consumed all the same.
     pub(crate) fn dispatch_watch_events(&mut self) {
         for ev in self.tree.take_watch_events() {
+            if let Some(acl) = &ev.path_acl {
+                let Some(c) = self.connections.get(&ev.watcher) else {
+                    continue;
+                };
+                let ids = c.auth.ids();
+                if check_acl(self.config.skip_acl, acl, perms::READ, &ids).is_err() {
+                    continue;
+                }
+            }
             let header = ReplyHeader {
                 xid: zkrs_jute::xid::NOTIFICATION,
                 zxid: -1,

@@ -379,12 +379,19 @@ impl ServerCore {
             },
             Request::CheckWatches(q) => match watcher_type_38(q.r#type) {
                 None => Answer::err(ErrorCode::MarshallingError, name),
-                Some(t) if self.contains_watcher_38(&q.path, t) => Answer::ok(None, name),
-                Some(_) => Answer::err(ErrorCode::NoWatcher, name),
+                // 3.8 (WatchModel::Single): true if any connection watches the path in the
+                // chosen table(s); the caller is not looked at. A relative path makes 3.8's
+                // PathParentIterator throw: MARSHALLINGERROR.
+                Some(t) => match self.tree.check_watches(&q.path, t, conn) {
+                    Ok(true) => Answer::ok(None, name),
+                    Ok(false) => Answer::err(ErrorCode::NoWatcher, name),
+                    Err(e) => Answer::err(e, name),
+                },
             },
             Request::RemoveWatches(q) => match watcher_type_38(q.r#type) {
                 None => Answer::err(ErrorCode::MarshallingError, name),
-                Some(t) if self.remove_watch_38(&q.path, t, conn) => Answer::ok(None, name),
+                // 3.8: the caller's watch on the path, any mode, from the chosen table(s).
+                Some(t) if self.tree.remove_watches(&q.path, t, conn) => Answer::ok(None, name),
                 Some(_) => Answer::err(ErrorCode::NoWatcher, name),
             },
             Request::WhoAmI => {
@@ -477,53 +484,6 @@ impl ServerCore {
                 WriteOp::DeleteContainer { path: &p },
                 now,
             );
-        }
-    }
-}
-
-impl ServerCore {
-    /// `DataTree.containsWatcher` in 3.8.0: `WatchManager.containsWatcher` returns true as soon as
-    /// the table has *any* watcher on the exact path (the mode check only matters for recursive
-    /// watches, which are on that path too), so this does not look at the caller.
-    fn contains_watcher_38(&self, path: &str, t: WatcherType) -> bool {
-        let has = |m: &zkrs_datatree::WatchManager| m.by_path().contains_key(path);
-        match t {
-            WatcherType::Children => has(self.tree.child_watches()),
-            WatcherType::Data => has(self.tree.data_watches()),
-            _ => has(self.tree.child_watches()) || has(self.tree.data_watches()),
-        }
-    }
-
-    /// `DataTree.removeWatch` in 3.8.0: removes the caller's watch on `path` from the child
-    /// table, the data table, or both, whatever its mode.
-    fn remove_watch_38(&mut self, path: &str, t: WatcherType, w: ConnId) -> bool {
-        use zkrs_datatree::WatcherMode;
-        match t {
-            WatcherType::Children => {
-                let persistent = self.tree.child_watches().contains_watcher(
-                    path,
-                    w,
-                    Some(WatcherMode::Persistent),
-                );
-                let a = self.tree.remove_watches(path, WatcherType::Children, w);
-                // The tree removes a persistent watch from both tables at once.
-                let b = persistent && self.tree.remove_watches(path, WatcherType::Persistent, w);
-                a || b
-            }
-            WatcherType::Data => {
-                let persistent = self.tree.data_watches().contains_watcher(
-                    path,
-                    w,
-                    Some(WatcherMode::Persistent),
-                );
-                let a = self.tree.remove_watches(path, WatcherType::Data, w);
-                let b = self
-                    .tree
-                    .remove_watches(path, WatcherType::PersistentRecursive, w);
-                let c = persistent && self.tree.remove_watches(path, WatcherType::Persistent, w);
-                a || b || c
-            }
-            _ => self.tree.remove_watches(path, WatcherType::Any, w),
         }
     }
 }

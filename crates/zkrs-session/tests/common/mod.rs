@@ -155,9 +155,14 @@ impl Harness {
                         self.core.handle_connection_closed(conn);
                     }
                     Output::Persist { entry } => {
-                        // The entry must survive an encode/decode round trip.
+                        // The entry must survive an encode/decode round trip (a closeSession
+                        // body is only read back with the server's closeSessionTxn setting).
                         let bytes = entry.encode();
-                        assert_eq!(TxnEntry::decode(&bytes).expect("txn decodes"), entry);
+                        let close_body = self.core.config().close_session_txn_enabled;
+                        assert_eq!(
+                            TxnEntry::decode_with(&bytes, close_body).expect("txn decodes"),
+                            entry
+                        );
                         self.uncommitted.push_back(entry.header.zxid);
                         self.persisted.push(entry);
                     }
