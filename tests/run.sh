@@ -3,7 +3,7 @@
 # end-to-end suites that need real clients or Apache ZooKeeper, each of which installs what
 # it needs (apt-get / a venv under target/) and stops every process it starts.
 #
-#   ./tests/run.sh            everything
+#   ./tests/run.sh               everything
 #   ZKRS_FAST=1 ./tests/run.sh   Rust tests only
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,3 +14,12 @@ cargo test --workspace --locked
 if [ "${ZKRS_FAST:-0}" = "1" ]; then
   exit 0
 fi
+
+echo "== release build"
+cargo build --release --locked -p zkrs -p zkrs-difftest
+
+echo "== differential test: Apache ZooKeeper 3.8 vs zkrs (10 seeds x 2000 ops)"
+tests/differential/run.sh --seeds 10 --ops 2000
+
+echo "== conformance: kazoo, aiozk, Curator, zkCli.sh, cli_mt against zkrs"
+ZKRS_BIN=release tests/conformance/run.sh --server zkrs --suite all
