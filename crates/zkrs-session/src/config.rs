@@ -18,6 +18,11 @@ pub struct CoreConfig {
     pub extended_types_enabled: bool,
     /// `zookeeper.digest.enabled`.
     pub digest_enabled: bool,
+    /// `zookeeper.enforceQuota` (zoo.cfg `enforceQuota`, default false, 3.7+): refuse with
+    /// QUOTAEXCEEDED a create or setData past a quota's `countHardLimit` / `byteHardLimit`.
+    /// The server fills it from `zkrs_config`'s `SystemProperties::enforce_quota()`
+    /// (`enforce_quota: props.enforce_quota()` next to `skip_acl` in zkrs-server's config.rs).
+    pub enforce_quota: bool,
     /// `zookeeper.closeSessionTxn.enabled`.
     pub close_session_txn_enabled: bool,
     /// `reconfigEnabled`.
@@ -45,6 +50,7 @@ impl Default for CoreConfig {
             super_digest: None,
             extended_types_enabled: false,
             digest_enabled: true,
+            enforce_quota: false,
             close_session_txn_enabled: true,
             reconfig_enabled: false,
             quorum_config: String::new(),

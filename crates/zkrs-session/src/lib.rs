@@ -12,6 +12,7 @@
 //!
 //! - `core`: [`ServerCore`], the `handle_*` / `poll_output` API, request intake, commit/apply.
 //! - `prep`: the prep stage (`PrepRequestProcessor`): validation, ACL checks, txn building.
+//! - `quota_check`: `checkQuota`, the hard quota limits enforced with `enforceQuota`.
 //! - `final_proc`: the final stage (`FinalRequestProcessor`): replies and read requests, and
 //!   the container/TTL reaper.
 //! - `introspect`: read-only views for the four-letter words, mntr and the AdminServer.
@@ -42,6 +43,7 @@ pub mod output;
 pub mod outstanding;
 pub mod password;
 mod prep;
+mod quota_check;
 pub mod session_tracker;
 pub mod stats;
 
