@@ -856,18 +856,9 @@ impl ServerCore {
 /// txn header is set, so it is answered like a read (MARSHALLINGERROR, no zxid).
 fn is_txn_op(op: OpCode, request: &Result<Request, RequestDecodeError>) -> bool {
     match op {
-        OpCode::Create
-        | OpCode::Create2
-        | OpCode::CreateContainer
-        | OpCode::CreateTtl
-        | OpCode::Delete
-        | OpCode::DeleteContainer
-        | OpCode::SetData
-        | OpCode::SetAcl
-        | OpCode::Check
-        | OpCode::Multi
-        | OpCode::CloseSession => true,
         OpCode::Reconfig => request.is_ok(),
-        _ => false,
+        // A client-sent createSession after the handshake is refused before prep.
+        OpCode::CreateSession => false,
+        _ => op.is_write(),
     }
 }
