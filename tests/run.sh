@@ -23,3 +23,13 @@ tests/differential/run.sh --seeds 10 --ops 2000
 
 echo "== conformance: kazoo, aiozk, Curator, zkCli.sh, cli_mt against zkrs"
 ZKRS_BIN=release tests/conformance/run.sh --server zkrs --suite all
+
+echo "== storage interop: zkrs <-> Apache ZooKeeper 3.8 on the same dataDir"
+ZKRS_BIN=release tests/interop/run.sh
+
+echo "== crash test: 20 SIGKILLs under load, every acknowledged write kept"
+tests/crash/run.sh
+
+echo "== benchmark smoke: load generator against zkrs and Apache ZooKeeper (tiny counts)"
+cargo build --release --locked -p zkrs-bench
+benches/compare.sh --quick --no-build

@@ -8,6 +8,7 @@ use zkrs_config::{FourLetterWhitelist, ZooCfg};
 use zkrs_session::CoreConfig;
 
 use crate::error::ServerError;
+use crate::storage_config::StorageConfig;
 
 /// ZooKeeper's default `globalOutstandingLimit`.
 pub const DEFAULT_GLOBAL_OUTSTANDING_LIMIT: usize = 1000;
@@ -25,7 +26,7 @@ pub struct ServerConfig {
     /// `clientPortAddress:clientPort` (0.0.0.0 when no address is given). Port 0 picks a free
     /// port; `ServerHandle::local_addr` reports it.
     pub client_addr: SocketAddr,
-    /// `dataDir`. Created if missing; nothing is written to it yet.
+    /// `dataDir`: snapshots (and the txn log unless `dataLogDir` is set) in `version-2`.
     pub data_dir: PathBuf,
     /// `dataLogDir`, when different from `dataDir`.
     pub data_log_dir: Option<PathBuf>,
@@ -44,11 +45,13 @@ pub struct ServerConfig {
     pub sessionless_cnxn_timeout_ms: u64,
     /// The settings of the sans-IO core (tickTime, session timeouts, jute.maxbuffer, ...).
     pub core: CoreConfig,
+    /// Txn log, snapshots and autopurge.
+    pub storage: StorageConfig,
 }
 
 impl ServerConfig {
     /// A standalone server on `127.0.0.1:0` with ZooKeeper's defaults and every four-letter
-    /// word enabled: what tests start.
+    /// word enabled: what tests start. It persists to `data_dir` (give each server its own).
     pub fn loopback(data_dir: impl Into<PathBuf>) -> ServerConfig {
         ServerConfig {
             client_addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
@@ -61,6 +64,7 @@ impl ServerConfig {
             client_port_listen_backlog: -1,
             sessionless_cnxn_timeout_ms: DEFAULT_SESSIONLESS_CNXN_TIMEOUT_MS,
             core: CoreConfig::default(),
+            storage: StorageConfig::default(),
         }
     }
 
@@ -103,6 +107,17 @@ impl ServerConfig {
             digest_enabled: props.digest_enabled(),
             close_session_txn_enabled: props.close_session_txn_enabled(),
             reconfig_enabled: cfg.reconfig_enabled,
+            enforce_quota: props.enforce_quota(),
+            // JVM properties in ZooKeeper (`-Dznode.container.*`); zkrs reads them from zoo.cfg.
+            // Out-of-range values fall back to ZooKeeper's defaults.
+            container_check_interval_ms: u64::try_from(props.container_check_interval_ms())
+                .unwrap_or(60_000),
+            container_max_per_minute: u32::try_from(props.container_max_per_minute())
+                .unwrap_or(10_000),
+            container_max_never_used_interval_ms: u64::try_from(
+                props.container_max_never_used_interval_ms(),
+            )
+            .unwrap_or(0),
             ..CoreConfig::default()
         };
         let data_log_dir = (cfg.data_log_dir != cfg.data_dir).then(|| cfg.data_log_dir.clone());
@@ -126,6 +141,7 @@ impl ServerConfig {
             .filter(|t| *t > 0)
             .unwrap_or(DEFAULT_SESSIONLESS_CNXN_TIMEOUT_MS),
             core,
+            storage: StorageConfig::from_zoo_cfg(cfg),
         })
     }
 
@@ -161,6 +177,18 @@ mod tests {
     fn parse(text: &str) -> ServerConfig {
         let cfg = ZooCfg::parse_str(text, "zoo.cfg").expect("valid zoo.cfg");
         ServerConfig::from_zoo_cfg(&cfg).expect("maps")
+    }
+
+    #[test]
+    fn quota_and_container_keys_reach_the_core() {
+        let c = parse(
+            "tickTime=2000\ndataDir=/tmp/x\nclientPort=2181\nenforceQuota=true\n\
+             znode.container.checkIntervalMs=1000\nznode.container.maxPerMinute=5\n",
+        );
+        assert!(c.core.enforce_quota);
+        assert_eq!(c.core.container_check_interval_ms, 1000);
+        assert_eq!(c.core.container_max_per_minute, 5);
+        assert_eq!(c.core.container_max_never_used_interval_ms, 0);
     }
 
     #[test]

@@ -1,14 +1,18 @@
 //! [`Driver`]: the one task that owns the [`ServerCore`] (an actor). Connection tasks send it
 //! [`Event`]s; it feeds them to the core, carries out the core's outputs (frames to the
 //! connections' writers, closes, txns to the [`Persister`]), ticks the core's clock, expires
-//! idle connections and answers four-letter words.
+//! idle connections and answers four-letter words. The storage threads send it
+//! [`StorageEvent`]s: "durable up to zxid" (→ `handle_committed`, which releases the replies),
+//! "snapshot due" (→ a clone of the tree to the [`Snapshotter`]), and failures.
 //!
-//! It never awaits anything but its event queue and its timer: writers are fed with
-//! `try_send`, so one client that stops reading cannot stall the server.
+//! It never awaits anything but its event queues and its timer: writers are fed with
+//! `try_send`, and so is the txn log thread, so neither a client that stops reading nor a slow
+//! fsync can stall the server.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use tokio::sync::mpsc::{self, error::TrySendError};
@@ -19,12 +23,31 @@ use crate::config::ServerConfig;
 use crate::conn_entry::{connection_expiry, ConnEntry};
 use crate::conn_limits::ConnLimits;
 use crate::core_view::CoreView;
+use crate::database::StartupStats;
+use crate::error::ServerError;
 use crate::event::{CloseReason, Event, WriteCmd};
 use crate::four_letter::{self, FourLetterContext, DEFAULT_TRACE_MASK};
 use crate::persister::Persister;
+use crate::purger::Purger;
 use crate::server_clock::ServerClock;
+use crate::snapshotter::Snapshotter;
+use crate::storage_event::StorageEvent;
 use crate::throttle::Throttle;
 use crate::wire_stats::WireStats;
+
+/// How long a graceful stop waits for the txn log thread and a snapshot in progress.
+const STORAGE_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// The storage side of the driver: the txn log thread's handle, its reports, background
+/// snapshots and autopurge.
+#[derive(Debug)]
+pub struct DriverStorage {
+    pub persister: Persister,
+    pub events: mpsc::Receiver<StorageEvent>,
+    pub snapshotter: Snapshotter,
+    pub purger: Option<Purger>,
+    pub startup: StartupStats,
+}
 
 /// Events handled before outputs are drained (one batch, one persister flush).
 const EVENT_BATCH_MAX: usize = 64;
@@ -42,6 +65,9 @@ pub struct Driver {
     limits: Arc<ConnLimits>,
     throttle: Arc<Throttle>,
     persister: Persister,
+    storage_events: mpsc::Receiver<StorageEvent>,
+    snapshotter: Snapshotter,
+    purger: Option<Purger>,
     trace_mask: i64,
     /// Monotonic ms of the last `handle_tick`; a core timeout at or before it is stale.
     last_tick_mono_ms: u64,
@@ -50,9 +76,12 @@ pub struct Driver {
 }
 
 impl Driver {
-    /// A driver for a fresh core.
+    /// A driver for a core restored from disk, and its storage.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         config: Arc<ServerConfig>,
+        core: ServerCore,
+        storage: DriverStorage,
         local_addr: SocketAddr,
         clock: ServerClock,
         events: mpsc::Receiver<Event>,
@@ -60,17 +89,21 @@ impl Driver {
         throttle: Arc<Throttle>,
     ) -> Driver {
         let now = clock.now();
-        let core = ServerCore::new(config.core.clone(), now);
+        let mut stats = WireStats::default();
+        stats.record_startup(&storage.startup);
         Driver {
             core,
             local_addr,
             clock,
             events,
             conns: BTreeMap::new(),
-            stats: WireStats::default(),
+            stats,
             limits,
             throttle,
-            persister: Persister::new(),
+            persister: storage.persister,
+            storage_events: storage.events,
+            snapshotter: storage.snapshotter,
+            purger: storage.purger,
             trace_mask: DEFAULT_TRACE_MASK,
             last_tick_mono_ms: now.mono_ms,
             next_sweep_mono_ms: now.mono_ms + config.tick_time_ms(),
@@ -78,16 +111,38 @@ impl Driver {
         }
     }
 
-    /// Runs until every event sender (the listener and all connections) is gone.
-    pub async fn run(mut self) {
+    /// Runs until every event sender (the listener and all connections) is gone, then lets the
+    /// storage threads finish. Returns an error if the txn log failed: from then on nothing more
+    /// was acknowledged.
+    pub async fn run(mut self) -> Result<(), ServerError> {
+        let result = self.serve().await;
+        let Driver {
+            persister,
+            storage_events,
+            snapshotter,
+            purger,
+            ..
+        } = self;
+        // The threads report to nobody now; a send to a closed queue fails at once.
+        drop(storage_events);
+        persister.shutdown(STORAGE_SHUTDOWN_GRACE).await;
+        snapshotter.shutdown(STORAGE_SHUTDOWN_GRACE).await;
+        if let Some(purger) = purger {
+            purger.shutdown().await;
+        }
+        tracing::debug!("core task stopped");
+        result
+    }
+
+    async fn serve(&mut self) -> Result<(), ServerError> {
         loop {
             let wake_at = self.clock.instant_at(self.next_deadline());
             tokio::select! {
                 event = self.events.recv() => {
                     let Some(event) = event else { break };
                     self.handle_event(event);
-                    // Take what else is already queued, so one drain (and one persister flush)
-                    // serves the batch.
+                    // Take what else is already queued, so one drain (and one batch for the
+                    // txn log) serves them all.
                     for _ in 1..EVENT_BATCH_MAX {
                         match self.events.try_recv() {
                             Ok(event) => self.handle_event(event),
@@ -95,11 +150,95 @@ impl Driver {
                         }
                     }
                 }
+                stored = self.storage_events.recv() => {
+                    let Some(stored) = stored else {
+                        return Err(ServerError::TxnLog("the txn log thread is gone".to_owned()));
+                    };
+                    self.handle_storage_event(stored)?;
+                    while let Ok(stored) = self.storage_events.try_recv() {
+                        self.handle_storage_event(stored)?;
+                    }
+                }
                 () = tokio::time::sleep_until(wake_at) => self.handle_timer(),
             }
             self.drain_outputs();
         }
-        tracing::debug!("core task stopped");
+        Ok(())
+    }
+
+    /// A report of a storage thread.
+    fn handle_storage_event(&mut self, event: StorageEvent) -> Result<(), ServerError> {
+        match event {
+            StorageEvent::Durable {
+                zxid,
+                txns,
+                fsync,
+                fsync_slow,
+            } => {
+                self.stats.sync_batch_size.add(txns as u64);
+                if let Some(d) = fsync {
+                    self.stats.fsync_time.add(d.as_millis() as u64);
+                }
+                if fsync_slow {
+                    self.stats.fsync_threshold_exceeded += 1;
+                }
+                // Persist-before-ack: the replies of these txns leave only now.
+                self.core.handle_committed(zxid, self.clock.now());
+            }
+            StorageEvent::SnapshotDue => self.take_snapshot(),
+            StorageEvent::SnapshotDone {
+                path,
+                zxid,
+                elapsed,
+            } => {
+                self.snapshotter.reap();
+                self.stats.snapshot_time.add(elapsed.as_millis() as u64);
+                tracing::info!(
+                    "Snapshot 0x{zxid:x} written to {} in {} ms",
+                    path.display(),
+                    elapsed.as_millis()
+                );
+            }
+            StorageEvent::SnapshotFailed { zxid, error } => {
+                self.snapshotter.reap();
+                tracing::error!(
+                    "Severe unrecoverable error writing snapshot 0x{zxid:x}: {error}; shutting \
+                     down, as ZooKeeper does"
+                );
+                return Err(ServerError::Snapshot(format!(
+                    "snapshot 0x{zxid:x}: {error}"
+                )));
+            }
+            StorageEvent::Failed { error } => {
+                tracing::error!(
+                    "the txn log failed: {error}. Writes after zxid 0x{:x} are not acknowledged; \
+                     shutting down",
+                    self.core.last_processed_zxid()
+                );
+                return Err(ServerError::TxnLog(error));
+            }
+        }
+        Ok(())
+    }
+
+    /// Hands a copy of the tree at its last applied txn to the snapshot thread.
+    fn take_snapshot(&mut self) {
+        if self.snapshotter.busy() {
+            tracing::warn!("Too busy to snap, skipping");
+            return;
+        }
+        let t = Instant::now();
+        let tree = self.core.tree().clone();
+        let sessions = self.core.committed_sessions();
+        let zxid = tree.last_processed_zxid();
+        if self.snapshotter.start(tree, sessions) {
+            self.stats.snapshots += 1;
+            tracing::info!(
+                "Creating new snapshot 0x{zxid:x} in {} (tree copied in {} ms)",
+                self.snapshotter.dir().display(),
+                t.elapsed().as_millis()
+            );
+        }
     }
 
     /// The earlier of the core's next timeout and the next connection sweep.
@@ -253,23 +392,17 @@ impl Driver {
         self.close(conn);
     }
 
-    /// Carries out everything the core has asked for, making txns durable in batches.
+    /// Carries out everything the core has asked for; txns go to the txn log thread in one
+    /// batch (their replies are released when it reports them durable).
     fn drain_outputs(&mut self) {
-        loop {
-            while let Some(output) = self.core.poll_output() {
-                match output {
-                    Output::Send { conn, frame } => self.send_frame(conn, frame),
-                    Output::Close { conn } => self.close(conn),
-                    Output::Persist { entry } => self.persister.append(entry),
-                }
-            }
-            // Persist-before-ack: the core releases replies that depend on these txns only
-            // once told they are durable.
-            match self.persister.flush() {
-                Some(zxid) => self.core.handle_committed(zxid, self.clock.now()),
-                None => break,
+        while let Some(output) = self.core.poll_output() {
+            match output {
+                Output::Send { conn, frame } => self.send_frame(conn, frame),
+                Output::Close { conn } => self.close(conn),
+                Output::Persist { entry } => self.persister.append(entry),
             }
         }
+        self.persister.submit();
     }
 
     fn send_frame(&mut self, conn: ConnId, frame: Bytes) {

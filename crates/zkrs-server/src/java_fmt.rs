@@ -46,20 +46,9 @@ pub fn socket_addr(addr: SocketAddr) -> String {
     format!("/{}:{}", ip(addr.ip()), addr.port())
 }
 
-/// `InetAddress.getHostAddress()`.
+/// `InetAddress.getHostAddress()`; the session layer's rendering, so `cons` and ACL ids agree.
 pub fn ip(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4.to_string(),
-            None => v6
-                .segments()
-                .iter()
-                .map(|s| format!("{s:x}"))
-                .collect::<Vec<_>>()
-                .join(":"),
-        },
-    }
+    zkrs_session::auth::ip::java_host_address(ip)
 }
 
 #[cfg(test)]

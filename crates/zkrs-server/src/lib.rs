@@ -8,7 +8,17 @@
 //!                                                                                    │    ▼
 //!                                              Driver (one task; owns the ServerCore) ◄───┘
 //!                                                handle_* → poll_output → Send / Close / Persist
+//!                                                   │ batches (bounded)          ▲ Durable(zxid)
+//!                                                   ▼                            │
+//!                                              SyncThread (owns the txn log: append, one fsync
+//!                                                per batch, roll) ── SnapshotDue ──> Driver
+//!                                              Snapshot Thread (writes a clone of the tree)
 //! ```
+//!
+//! Start-up loads the database from `dataDir`/`dataLogDir` in ZooKeeper's on-disk format
+//! (newest valid snapshot + txn log replay, torn tail cut, start-up snapshot) before serving.
+//! Persist-before-ack: a write's reply is released only once the sync thread reports its txn
+//! durable; a txn log failure stops the server without acknowledging anything more.
 //!
 //! The listener enforces `maxClientCnxns` and `maxCnxns`; readers enforce `jute.maxbuffer`
 //! (through the decoder) and `globalOutstandingLimit` (by not reading); every channel is
@@ -27,7 +37,12 @@
 //!   `wire_stats`: `WireStats`, the metrics only the shell can measure; `summary`: `Summary`,
 //!   ZooKeeper's avg/min/max counters.
 //! - `throttle`: `Throttle`, `globalOutstandingLimit` and write-queue back-pressure.
-//! - `persister`: `Persister`, where `Output::Persist` goes (the txn log's seam).
+//! - `database`: `Database`, the start-up load (restore, dead sessions, start-up snapshot).
+//! - `persister`: `Persister`, where `Output::Persist` goes: the core task's end of the txn
+//!   log. `sync_thread`: `SyncThread`, the blocking thread that owns the txn log (group
+//!   commit, snapshot trigger). `storage_event`: `StorageEvent`, its reports to the core task.
+//! - `snapshotter`: `Snapshotter`, background snapshots; `purger`: `Purger`, autopurge.
+//! - `storage_config`: [`StorageConfig`], the storage settings from zoo.cfg.
 //! - `four_letter`: rendering of every four-letter word; `core_view`: `CoreView`, the core
 //!   accessors it reads.
 //! - `server_clock`: `ServerClock`; `civil_time`: `CivilTime`, dates without a time crate;
@@ -35,12 +50,13 @@
 
 #![forbid(unsafe_code)]
 
-mod civil_time;
+pub mod civil_time;
 mod config;
 mod conn_entry;
 mod conn_limits;
 mod connection;
 mod core_view;
+mod database;
 mod driver;
 mod error;
 mod event;
@@ -48,9 +64,14 @@ mod four_letter;
 mod java_fmt;
 mod listener;
 mod persister;
+mod purger;
 mod server;
 mod server_clock;
+mod snapshotter;
+mod storage_config;
+mod storage_event;
 mod summary;
+mod sync_thread;
 mod throttle;
 
 pub mod version;
@@ -62,5 +83,10 @@ pub use config::{
 };
 pub use error::ServerError;
 pub use server::{run, BoundServer, ServerHandle};
+pub use storage_config::{
+    StorageConfig, DEFAULT_FSYNC_WARNING_THRESHOLD_MS, DEFAULT_SNAP_COUNT,
+    DEFAULT_SNAP_SIZE_LIMIT_BYTES,
+};
 pub use zkrs_config::FourLetterWhitelist;
 pub use zkrs_session::CoreConfig;
+pub use zkrs_storage::{SnapshotCompression, StorageOptions};

@@ -1,8 +1,14 @@
 //! [`run`], [`BoundServer`] and [`ServerHandle`]: starting and stopping a standalone server.
 //!
-//! Startup binds the client port and creates `dataDir`. Shutdown (the future passed to
-//! [`run`] resolving, or [`ServerHandle::stop`]) stops accepting, tells every connection task to
-//! close its socket, waits for them to report, and lets the core task end.
+//! Startup binds the client port (so a second server on the same port and data directory fails
+//! before touching the data), then loads the database from `dataDir`/`dataLogDir` (ZooKeeper's
+//! on-disk format: snapshot + txn log replay, torn tail cut, start-up snapshot) and rebuilds
+//! the core with its sessions; a data directory that is refused is an error and nothing is
+//! served. Serving starts the txn log thread, background snapshots and autopurge. Shutdown (the
+//! future passed to [`run`] resolving, or [`ServerHandle::stop`]) stops accepting, tells every
+//! connection task to close its socket, waits for them to report, and lets the core task end
+//! after the txn log thread has written what it was given. A txn log failure ends the server
+//! with [`ServerError::TxnLog`].
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -12,15 +18,25 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
+use zkrs_session::ServerCore;
+use zkrs_storage::SnapshotWriteOptions;
 
 use crate::config::ServerConfig;
 use crate::conn_limits::ConnLimits;
-use crate::driver::Driver;
+use crate::database::{data_log_dir, Database};
+use crate::driver::{Driver, DriverStorage};
 use crate::error::ServerError;
 use crate::listener::Listener;
+use crate::persister::{Persister, SYNC_QUEUE_BATCHES};
+use crate::purger::Purger;
 use crate::server_clock::ServerClock;
+use crate::snapshotter::Snapshotter;
+use crate::sync_thread::SyncThread;
 use crate::throttle::Throttle;
 use crate::version::FULL_VERSION;
+
+/// Reports queued from the storage threads to the core task (a few per group commit).
+const STORAGE_EVENT_QUEUE_CAPACITY: usize = 256;
 
 /// Events queued from connections to the core task before readers wait.
 const EVENT_QUEUE_CAPACITY: usize = 1024;
@@ -31,6 +47,10 @@ const DEFAULT_LISTEN_BACKLOG: u32 = 1024;
 /// How long shutdown waits for connections and the core task to finish.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
+/// How long shutdown waits for the core task once connections are closing: their grace plus
+/// the storage threads' (the txn log's last commit, a snapshot being written).
+const CORE_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
 /// Runs a standalone server until `shutdown` resolves.
 pub async fn run(
     config: ServerConfig,
@@ -39,24 +59,23 @@ pub async fn run(
     BoundServer::bind(config).await?.serve(shutdown).await
 }
 
-/// A server whose client port is bound but which does not accept yet.
+/// A server whose client port is bound and whose database is loaded, but which does not
+/// accept yet.
 #[derive(Debug)]
 pub struct BoundServer {
     listener: TcpListener,
     local_addr: SocketAddr,
     config: Arc<ServerConfig>,
+    clock: ServerClock,
+    core: ServerCore,
+    database: Database,
 }
 
 impl BoundServer {
-    /// Creates `dataDir` (and `dataLogDir`) if missing — nothing is written to them yet — and
-    /// binds `clientPortAddress:clientPort`.
+    /// Binds `clientPortAddress:clientPort`, then loads the database from `dataDir` and
+    /// `dataLogDir` (creating `version-2` unless `datadir.autocreate=false`) and takes the
+    /// start-up snapshot.
     pub async fn bind(config: ServerConfig) -> Result<BoundServer, ServerError> {
-        for dir in std::iter::once(&config.data_dir).chain(config.data_log_dir.as_ref()) {
-            std::fs::create_dir_all(dir).map_err(|source| ServerError::DataDir {
-                path: dir.clone(),
-                source,
-            })?;
-        }
         let addr = config.client_addr;
         let bind_err = |source| ServerError::Bind { addr, source };
         let socket = if addr.is_ipv4() {
@@ -74,10 +93,25 @@ impl BoundServer {
             .unwrap_or(DEFAULT_LISTEN_BACKLOG);
         let listener = socket.listen(backlog).map_err(bind_err)?;
         let local_addr = listener.local_addr().map_err(bind_err)?;
+
+        let config = Arc::new(config);
+        let load_config = Arc::clone(&config);
+        let mut database = tokio::task::spawn_blocking(move || Database::load(&load_config))
+            .await
+            .map_err(|e| ServerError::CoreTask(format!("loading the database: {e}")))??;
+        let clock = ServerClock::new();
+        let tree = std::mem::take(&mut database.tree);
+        let sessions = std::mem::take(&mut database.sessions);
+        // Sessions come back with their timeouts and expire on schedule from now unless their
+        // clients reconnect, as after a ZooKeeper restart.
+        let core = ServerCore::from_state(config.core.clone(), tree, sessions, clock.now());
         Ok(BoundServer {
             listener,
             local_addr,
-            config: Arc::new(config),
+            config,
+            clock,
+            core,
+            database,
         })
     }
 
@@ -92,7 +126,11 @@ impl BoundServer {
             listener,
             local_addr,
             config,
+            clock,
+            core,
+            database,
         } = self;
+        let storage = start_storage(&config, database)?;
         let (events_tx, events_rx) = mpsc::channel(EVENT_QUEUE_CAPACITY);
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let throttle = Arc::new(Throttle::new(config.global_outstanding_limit));
@@ -100,8 +138,10 @@ impl BoundServer {
 
         let driver = Driver::new(
             Arc::clone(&config),
+            core,
+            storage,
             local_addr,
-            ServerClock::new(),
+            clock,
             events_rx,
             Arc::clone(&limits),
             Arc::clone(&throttle),
@@ -126,21 +166,72 @@ impl BoundServer {
         let _ = shutdown_tx.send(true);
         let _ = tokio::time::timeout(SHUTDOWN_GRACE, listener_task).await;
         if let Some(joined) = early_end {
-            return Err(core_task_error(joined.err()));
+            return match joined {
+                Ok(Err(e)) => Err(e),
+                Ok(Ok(())) => Err(core_task_error(None)),
+                Err(e) => Err(core_task_error(Some(e))),
+            };
         }
-        match tokio::time::timeout(SHUTDOWN_GRACE, &mut driver_task).await {
-            Ok(Ok(())) => {
+        match tokio::time::timeout(CORE_SHUTDOWN_GRACE, &mut driver_task).await {
+            Ok(Ok(Ok(()))) => {
                 tracing::info!("server stopped");
                 Ok(())
             }
+            Ok(Ok(Err(e))) => Err(e),
             Ok(Err(e)) => Err(core_task_error(Some(e))),
             Err(_) => {
-                tracing::warn!("connections did not close within {SHUTDOWN_GRACE:?}; aborting");
+                tracing::warn!("the server did not stop within {CORE_SHUTDOWN_GRACE:?}; aborting");
                 driver_task.abort();
                 Ok(())
             }
         }
     }
+}
+
+/// Starts the txn log thread over the loaded storage, the snapshotter and autopurge.
+fn start_storage(config: &ServerConfig, database: Database) -> Result<DriverStorage, ServerError> {
+    let Database { storage, stats, .. } = database;
+    let options = storage.options().clone();
+    let snapshotter_snap = storage.snapshots().clone();
+    let (batches_tx, batches_rx) = mpsc::channel(SYNC_QUEUE_BATCHES);
+    let (events_tx, events_rx) = mpsc::channel(STORAGE_EVENT_QUEUE_CAPACITY);
+    let thread = SyncThread::new(storage, &config.storage, batches_rx, events_tx.clone())
+        .spawn()
+        .map_err(|source| ServerError::Thread {
+            what: "txn log",
+            source,
+        })?;
+    let snapshotter = Snapshotter::new(
+        snapshotter_snap,
+        options.snapshot_compression,
+        SnapshotWriteOptions {
+            digest_section: options.snapshot_digest,
+            last_processed_zxid_section: options.snapshot_last_processed_zxid,
+            ..SnapshotWriteOptions::default()
+        },
+        events_tx,
+    );
+    let purger = (config.storage.purge_interval_hours > 0)
+        .then(|| {
+            Purger::start(
+                config.data_dir.clone(),
+                data_log_dir(config),
+                options.clone(),
+                config.storage.snap_retain_count,
+                Duration::from_secs(u64::from(config.storage.purge_interval_hours) * 3600),
+            )
+        })
+        .flatten();
+    if purger.is_none() {
+        tracing::info!("Purge task is not scheduled.");
+    }
+    Ok(DriverStorage {
+        persister: Persister::new(batches_tx, thread),
+        events: events_rx,
+        snapshotter,
+        purger,
+        startup: stats,
+    })
 }
 
 fn core_task_error(e: Option<tokio::task::JoinError>) -> ServerError {

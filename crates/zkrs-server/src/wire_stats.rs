@@ -1,6 +1,8 @@
 //! [`WireStats`]: the `mntr` metrics only the shell can measure, because they are about bytes
-//! and timing on the wire (the core keeps `srvr`'s packet and latency counters itself).
+//! and timing on the wire or about the disk (the core keeps `srvr`'s packet and latency
+//! counters itself).
 
+use crate::database::StartupStats;
 use crate::summary::Summary;
 
 /// `BufferStats`: last/min/max of a size, -1 until the first sample.
@@ -51,6 +53,24 @@ pub struct WireStats {
     pub connections_expired: u64,
     /// `auth_failed_count`: auth replies with AUTHFAILED.
     pub auth_failed: u64,
+    /// `fsynctime`: ms per txn log fsync (one per group commit; none with `forceSync=no`).
+    pub fsync_time: Summary,
+    /// `sync_processor_batch_size`: txns per group commit.
+    pub sync_batch_size: Summary,
+    /// Fsyncs slower than `fsync.warningthresholdms` (ZooKeeper's `fsyncThresholdExceedCount`).
+    pub fsync_threshold_exceeded: u64,
+    /// `snapshottime`: ms to write a background snapshot.
+    pub snapshot_time: Summary,
+    /// `snap_count`: snapshots started.
+    pub snapshots: u64,
+    /// `startup_txns_loaded`.
+    pub startup_txns_loaded: Summary,
+    /// `startup_txns_load_time` (ms; zkrs measures snapshot load and replay together).
+    pub startup_txns_load_time: Summary,
+    /// `startup_snap_load_time` (ms).
+    pub startup_snap_load_time: Summary,
+    /// `dbinittime` (ms).
+    pub db_init_time: Summary,
 }
 
 impl Default for WireStats {
@@ -63,6 +83,15 @@ impl Default for WireStats {
             client_response_size: BufferStats::default(),
             connections_expired: 0,
             auth_failed: 0,
+            fsync_time: Summary::basic(),
+            sync_batch_size: Summary::basic(),
+            fsync_threshold_exceeded: 0,
+            snapshot_time: Summary::basic(),
+            snapshots: 0,
+            startup_txns_loaded: Summary::basic(),
+            startup_txns_load_time: Summary::basic(),
+            startup_snap_load_time: Summary::basic(),
+            db_init_time: Summary::basic(),
         }
     }
 }
@@ -71,5 +100,15 @@ impl WireStats {
     /// `srst` (`ServerMetrics.resetAll()`).
     pub fn reset(&mut self) {
         *self = WireStats::default();
+    }
+
+    /// The start-up metrics, recorded once.
+    pub fn record_startup(&mut self, s: &StartupStats) {
+        let load_ms = s.load_time.as_millis() as u64;
+        self.startup_txns_loaded.add(s.txns_loaded);
+        self.startup_txns_load_time.add(load_ms);
+        self.startup_snap_load_time.add(load_ms);
+        self.db_init_time
+            .add(load_ms + s.snapshot_time.as_millis() as u64);
     }
 }

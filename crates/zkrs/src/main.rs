@@ -1,4 +1,4 @@
-//! `zkrs`: the server binary.
+//! `zkrs`: the server binary and its data-directory tools.
 //!
 //! `zkrs server conf/zoo.cfg` runs a server in the foreground, as
 //! `java org.apache.zookeeper.server.quorum.QuorumPeerMain conf/zoo.cfg` does. It logs to
@@ -6,12 +6,20 @@
 //!
 //! Exit codes: 0 after a graceful stop; 2 for an invalid configuration or a quorum
 //! configuration (quorum mode is not implemented yet), as ZooKeeper exits 2 on an invalid
-//! invocation; 1 when the server cannot start or fails.
+//! invocation; 1 when the server cannot start (a data directory that is refused included) or
+//! fails (a txn log I/O error stops it).
+//!
+//! The tools read ZooKeeper's files (written by zkrs or by Apache ZooKeeper):
+//! `zkrs txnlog-dump <log>` (`TxnLogToolkit`), `zkrs snapshot-dump <snapshot>`
+//! (`SnapshotFormatter`), `zkrs datadir-check <zoo.cfg|dataDir>`, `zkrs purge <dataDir>
+//! [<dataLogDir>] -n <count>` (`PurgeTxnLog`).
 //!
 //! # Layout
 //!
-//! Everything is in this file: the command line (clap), logging setup, signal handling, and
-//! the zoo.cfg → `ServerConfig` step before `zkrs_server::run`.
+//! - `main`: the command line (clap), logging setup, signal handling, and the zoo.cfg →
+//!   `ServerConfig` step before `zkrs_server::run`.
+//! - `txnlog_dump`, `snapshot_dump`, `datadir_check`, `purge`: one tool each.
+//! - `format`: the text forms the tools share (times, op names, Jute CSV bodies, ACLs, stats).
 
 #![forbid(unsafe_code)]
 
@@ -20,6 +28,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+mod datadir_check;
+mod format;
+mod purge;
+mod snapshot_dump;
+mod txnlog_dump;
+
 use zkrs_config::ZooCfg;
 use zkrs_server::version::ZOOKEEPER_VERSION;
 use zkrs_server::ServerConfig;
@@ -49,13 +64,80 @@ enum Command {
         /// Path of the zoo.cfg file.
         config: PathBuf,
     },
+    /// Print every txn of a txn log file, one per line (like ZooKeeper's TxnLogToolkit).
+    #[command(name = "txnlog-dump")]
+    TxnlogDump {
+        /// A `log.<zxid>` file.
+        log: PathBuf,
+        /// Read closeSession txns without a CloseSessionTxn body
+        /// (`zookeeper.closeSessionTxn.enabled=false`).
+        #[arg(long)]
+        no_close_session_txn: bool,
+    },
+    /// Print a snapshot: znodes with stat, ACL and data length, sessions, digest (like
+    /// ZooKeeper's SnapshotFormatter). Verifies every seal.
+    #[command(name = "snapshot-dump")]
+    SnapshotDump {
+        /// A `snapshot.<zxid>[.gz|.snappy]` file.
+        snapshot: PathBuf,
+        /// Also print each znode's data (as UTF-8, lossy).
+        #[arg(short, long)]
+        data: bool,
+        /// Classify ephemeral owners with the TTL encoding (`extendedTypesEnabled=true`).
+        #[arg(long)]
+        extended_types: bool,
+    },
+    /// Verify every txn log checksum and snapshot seal of a data directory; exit 1 on
+    /// corruption.
+    #[command(name = "datadir-check")]
+    DatadirCheck {
+        /// A zoo.cfg (its dataDir and dataLogDir) or a dataDir.
+        target: PathBuf,
+    },
+    /// Delete old snapshots and txn logs, keeping the newest <count> snapshots (like
+    /// ZooKeeper's PurgeTxnLog).
+    Purge {
+        /// The dataDir (snapshots).
+        data_dir: PathBuf,
+        /// The dataLogDir (txn logs), if different.
+        data_log_dir: Option<PathBuf>,
+        /// How many snapshots to keep (at least 3).
+        #[arg(short = 'n', long = "count")]
+        count: usize,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
-    match cli.command {
-        Command::Server { config } => server(&config),
+    let tool = match cli.command {
+        Command::Server { config } => return server(&config),
+        Command::TxnlogDump {
+            log,
+            no_close_session_txn,
+        } => txnlog_dump::run(
+            &log,
+            !no_close_session_txn,
+            zkrs_storage::DEFAULT_MAX_RECORD_LEN,
+        ),
+        Command::SnapshotDump {
+            snapshot,
+            data,
+            extended_types,
+        } => snapshot_dump::run(&snapshot, data, extended_types),
+        Command::DatadirCheck { target } => datadir_check::run(&target),
+        Command::Purge {
+            data_dir,
+            data_log_dir,
+            count,
+        } => purge::run(&data_dir, data_log_dir.as_deref(), count),
+    };
+    match tool {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("zkrs: {e:#}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -105,8 +187,9 @@ fn server(path: &Path) -> ExitCode {
     match serve(config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!("{e:#}");
-            eprintln!("zkrs: {e:#}");
+            // Server errors name their cause in their own message; `{e:#}` would repeat it.
+            tracing::error!("{e}");
+            eprintln!("zkrs: {e}");
             ExitCode::from(EXIT_SERVER_FAILED)
         }
     }

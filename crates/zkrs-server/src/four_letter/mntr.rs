@@ -200,6 +200,13 @@ pub fn metrics(ctx: &FourLetterContext<'_>) -> Vec<(String, MetricValue)> {
         let summary = match *name {
             "readlatency" => &ctx.stats.read_latency,
             "updatelatency" => &ctx.stats.update_latency,
+            "fsynctime" => &ctx.stats.fsync_time,
+            "sync_processor_batch_size" => &ctx.stats.sync_batch_size,
+            "snapshottime" => &ctx.stats.snapshot_time,
+            "startup_txns_loaded" => &ctx.stats.startup_txns_loaded,
+            "startup_txns_load_time" => &ctx.stats.startup_txns_load_time,
+            "startup_snap_load_time" => &ctx.stats.startup_snap_load_time,
+            "dbinittime" => &ctx.stats.db_init_time,
             _ if *advanced => &zero_advanced,
             _ => &zero_basic,
         };
@@ -267,6 +274,7 @@ fn flat_value(ctx: &FourLetterContext<'_>, key: &str) -> MetricValue {
         "sessionless_connections_expired" => long(s.connections_expired),
         "bytes_received_count" => long(s.bytes_received),
         "response_bytes" => long(s.response_bytes),
+        "snap_count" => long(s.snapshots),
         _ => MetricValue::Long(0),
     }
 }

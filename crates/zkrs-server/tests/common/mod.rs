@@ -21,9 +21,36 @@ use zkrs_server::{ServerConfig, ServerHandle};
 /// Upper bound on every wait in the tests.
 pub const WAIT: Duration = Duration::from_secs(5);
 
-/// A directory for the servers' dataDir (nothing is written to it).
+/// A fresh, empty dataDir for one server: servers persist their data now, so tests that run
+/// in parallel must not share one. Under `<tmp>/zkrs-server-tests/<pid>/`; the directories of
+/// test processes that are no longer running are removed on the first call.
 pub fn data_dir() -> PathBuf {
-    std::env::temp_dir().join("zkrs-server-tests")
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Once;
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    static CLEAN: Once = Once::new();
+    let root = std::env::temp_dir().join("zkrs-server-tests");
+    CLEAN.call_once(|| {
+        for entry in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let alive = name
+                .parse::<u32>()
+                .is_ok_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
+            if !alive {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    });
+    let dir = root
+        .join(std::process::id().to_string())
+        .join(NEXT.fetch_add(1, Ordering::Relaxed).to_string());
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Small txn log files (16 KiB preallocation) so test directories stay small.
+pub fn small_logs(config: &mut ServerConfig) {
+    config.storage.options.txn_log.pre_alloc_size = 16 * 1024;
 }
 
 /// Starts a server on 127.0.0.1:0 with the defaults and every four-letter word enabled.
@@ -34,6 +61,7 @@ pub async fn start() -> ServerHandle {
 /// Starts a server after `tweak` adjusts the config.
 pub async fn start_with(tweak: impl FnOnce(&mut ServerConfig)) -> ServerHandle {
     let mut config = ServerConfig::loopback(data_dir());
+    small_logs(&mut config);
     tweak(&mut config);
     match ServerHandle::start(config).await {
         Ok(handle) => handle,

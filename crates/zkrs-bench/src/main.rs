@@ -1,0 +1,150 @@
+//! `zkrs-bench`: a load generator for ZooKeeper-compatible servers, in the spirit of ClickHouse's
+//! keeper-bench and zk-smoketest's zk-latencies.
+//!
+//! N independent sessions, W requests in flight per session, one workload per run (create, get,
+//! set, delete, mixed R% reads, multi, watches firing), znode data of S bytes. Every run prints
+//! throughput and latency percentiles (p50/p99/p999/max) as a human-readable block and as one
+//! JSON line, so the same binary drives Apache ZooKeeper and zkrs side by side
+//! (`benches/compare.sh`).
+//!
+//! The client is the crates.io `zookeeper-client` crate (kezhuw): it shares no protocol code with
+//! the zkrs server, so the numbers cannot hide a codec bug on both ends. Latencies go into
+//! `hdrhistogram` histograms (1 µs resolution, 3 significant digits).
+//!
+//! # Layout
+//!
+//! - `main.rs`: the command line (clap) and the tokio runtime.
+//! - `options`: [`options::RunOptions`], the options of one run, and [`options::Workload`].
+//! - `keys`: [`keys::KeySpace`], znode paths and the per-session random numbers.
+//! - `recorder`: [`recorder::Recorder`], latencies and error counts of one session.
+//! - `report`: [`report::Report`], the result of a run, rendered as text and as a JSON line.
+//! - `json`: [`json::JsonLine`], the tiny JSON object writer behind the JSON lines.
+//! - `runner`: connects the sessions, populates keys, runs warm-up and measured phases.
+//! - `flw`: four-letter words over a raw TCP socket (`srvr` for node counts and readiness).
+//! - `wait_ready`: the start-up probe (`srvr` answered, then a session established).
+
+#![forbid(unsafe_code)]
+
+mod flw;
+mod json;
+mod keys;
+mod options;
+mod recorder;
+mod report;
+mod runner;
+mod wait_ready;
+
+use std::io::Write;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::options::{OutputFormat, RunOptions};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "zkrs-bench",
+    version,
+    about = "Load generator for ZooKeeper-compatible servers (zkrs, Apache ZooKeeper)",
+    long_about = "Load generator for ZooKeeper-compatible servers (zkrs, Apache ZooKeeper).\n\n\
+        Examples:\n  \
+        zkrs-bench run --server 127.0.0.1:2181 --workload get --sessions 4 --window 64 --requests 100000\n  \
+        zkrs-bench run --workload mixed --read-pct 90 --sessions 32 --window 8 --size 100\n  \
+        zkrs-bench run --workload create --requests 200000 --size 100 --output json\n  \
+        zkrs-bench wait-ready --server 127.0.0.1:2181 --timeout 60\n  \
+        zkrs-bench flw --server 127.0.0.1:2181 srvr"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run one workload and report throughput and latency percentiles.
+    Run(RunOptions),
+    /// Wait until a server answers `srvr` and accepts a session; print the times as JSON.
+    WaitReady {
+        /// host:port of the server.
+        #[arg(long, default_value = "127.0.0.1:2181")]
+        server: String,
+        /// Give up after this many seconds (exit status 1).
+        #[arg(long, default_value_t = 60.0)]
+        timeout: f64,
+        /// Unix time in nanoseconds when the server was started (`date +%s%N`); the JSON then
+        /// also carries the milliseconds from that instant.
+        #[arg(long)]
+        since_ns: Option<u128>,
+    },
+    /// Send a four-letter word (srvr, mntr, ruok, ...) and print the answer.
+    Flw {
+        /// host:port of the server.
+        #[arg(long, default_value = "127.0.0.1:2181")]
+        server: String,
+        /// Timeout in seconds for the whole exchange.
+        #[arg(long, default_value_t = 10.0)]
+        timeout: f64,
+        /// The four-letter word.
+        word: String,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("building the tokio runtime")?;
+    match cli.command {
+        Command::Run(opts) => {
+            let format = opts.output;
+            let json_file = opts.json_file.clone();
+            let report = runtime.block_on(runner::run(opts))?;
+            if matches!(format, OutputFormat::Human | OutputFormat::Both) {
+                print!("{}", report.to_human());
+            }
+            let line = report.to_json_line();
+            if matches!(format, OutputFormat::Json | OutputFormat::Both) {
+                println!("{line}");
+            }
+            if let Some(path) = json_file {
+                let mut f = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)
+                    .with_context(|| format!("opening {}", path.display()))?;
+                writeln!(f, "{line}").with_context(|| format!("writing {}", path.display()))?;
+            }
+            if report.completed == 0 {
+                anyhow::bail!("no request completed");
+            }
+            Ok(())
+        }
+        Command::WaitReady {
+            server,
+            timeout,
+            since_ns,
+        } => {
+            let ready = runtime.block_on(wait_ready::wait_ready(
+                &server,
+                Duration::from_secs_f64(timeout),
+            ))?;
+            println!("{}", ready.to_json_line(since_ns));
+            Ok(())
+        }
+        Command::Flw {
+            server,
+            timeout,
+            word,
+        } => {
+            let answer = runtime.block_on(flw::four_letter(
+                &server,
+                &word,
+                Duration::from_secs_f64(timeout),
+            ))?;
+            print!("{answer}");
+            Ok(())
+        }
+    }
+}
