@@ -645,9 +645,9 @@ impl<'a> Prep<'a> {
         let paths: Vec<String> = es.iter().cloned().collect();
         for p in &paths {
             if self.config.digest_enabled {
-                // Not `record_delete`: ZooKeeper's closeSession prep touches only pzxid and the
-                // digest here (no child count change, parent records only with digests on),
-                // and the digest it logs is the last one computed, not per node.
+                // Not `record_delete`: ZooKeeper's closeSession prep only updates the parent's
+                // pzxid and digest here (no child count change, and parent records only when
+                // digests are on); the difftest and captures pin this behaviour.
                 let parent_path = Self::parent_path_and_validate(p)?;
                 let parent = self.record_for_path(parent_path)?;
                 let mut pr = parent.duplicate(self.zxid);
