@@ -1,16 +1,18 @@
 //! [`DataNode`]: one znode (`server/DataNode.java`).
 
-use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use zkrs_jute::{Stat, StatPersisted};
 
 use crate::ephemeral_type::EphemeralType;
+use crate::node_map::ChildSet;
 
 /// One znode: its data, ACL reference, persisted stat and child names.
 ///
 /// Children are kept sorted (ZooKeeper uses a `HashSet`, whose order is unspecified), so child
-/// lists and snapshots are deterministic.
+/// lists and snapshots are deterministic. The child set is persistent ([`ChildSet`]): copying a
+/// node that a snapshot still holds (to change it) is O(1) even with 100,000s of children.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataNode {
     /// The data; `None` is Java's `null` (a create with null data), which snapshots write as -1.
@@ -19,7 +21,7 @@ pub struct DataNode {
     pub acl: i64,
     /// The 60-byte persisted stat. `cversion` here is the number of creates of children.
     pub stat: StatPersisted,
-    pub(crate) children: BTreeSet<Box<str>>,
+    pub(crate) children: ChildSet,
     /// `EphemeralType::get(stat.ephemeral_owner)` under the tree's `extendedTypesEnabled`.
     pub(crate) kind: EphemeralType,
     /// This node's contribution to the tree digest (`DataNode.digest`), kept current by the tree.
@@ -33,7 +35,7 @@ impl DataNode {
             data,
             acl,
             stat,
-            children: BTreeSet::new(),
+            children: ChildSet::new(),
             kind,
             digest: 0,
         }
@@ -89,11 +91,11 @@ impl DataNode {
         if self.children.contains(name) {
             return false;
         }
-        self.children.insert(Box::from(name))
+        self.children.insert(Arc::from(name)).is_none()
     }
 
     pub(crate) fn remove_child(&mut self, name: &str) -> bool {
-        self.children.remove(name)
+        self.children.remove(name).is_some()
     }
 }
 

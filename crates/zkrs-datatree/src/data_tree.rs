@@ -1,6 +1,6 @@
 //! [`DataTree`]: the znode tree and everything `server/DataTree.java` keeps beside it.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -13,10 +13,12 @@ use crate::acl_cache::{AclCache, OPEN_UNSAFE_ACL_ID};
 use crate::data_node::DataNode;
 use crate::digest::node_digest;
 use crate::ephemeral_type::{EphemeralType, CONTAINER_EPHEMERAL_OWNER};
+use crate::node_map::{NodeHasher, NodeMap};
 use crate::path::{
     self, java_len, java_substring_from, CONFIG_NODE, PROC_ZOOKEEPER, QUOTA_ZOOKEEPER,
 };
 use crate::quota::{self, QuotaPaths, StatsTrack, LIMIT_NODE, STAT_NODE};
+use crate::snapshot_view::SnapshotView;
 use crate::txn_result::ProcessTxnResult;
 use crate::watch_event::WatchEvent;
 use crate::watch_manager::{WatchManager, WatcherMode};
@@ -102,7 +104,7 @@ enum Table {
 #[derive(Debug, Clone)]
 pub struct DataTree {
     config: TreeConfig,
-    nodes: HashMap<String, DataNode>,
+    nodes: NodeMap,
     acl_cache: AclCache,
     ephemerals: BTreeMap<i64, BTreeSet<String>>,
     containers: BTreeSet<String>,
@@ -167,18 +169,18 @@ impl DataTree {
         let mut t = Self::bare(config);
         let empty = || Some(Bytes::new());
         t.insert_node(
-            String::new(),
+            "",
             DataNode::new(empty(), -1, StatPersisted::default(), EphemeralType::Void),
         );
         t.insert_node(
-            PROC_ZOOKEEPER.to_owned(),
+            PROC_ZOOKEEPER,
             DataNode::new(empty(), -1, StatPersisted::default(), EphemeralType::Void),
         );
         t.with_node("", |n| {
             n.add_child("zookeeper");
         });
         t.insert_node(
-            QUOTA_ZOOKEEPER.to_owned(),
+            QUOTA_ZOOKEEPER,
             DataNode::new(empty(), -1, StatPersisted::default(), EphemeralType::Void),
         );
         t.with_node(PROC_ZOOKEEPER, |n| {
@@ -192,7 +194,7 @@ impl DataTree {
     fn bare(config: TreeConfig) -> Self {
         DataTree {
             config,
-            nodes: HashMap::new(),
+            nodes: NodeMap::with_hasher(NodeHasher::default()),
             acl_cache: AclCache::new(),
             ephemerals: BTreeMap::new(),
             containers: BTreeSet::new(),
@@ -215,7 +217,7 @@ impl DataTree {
             n.add_child("config");
         });
         self.insert_node(
-            CONFIG_NODE.to_owned(),
+            CONFIG_NODE,
             DataNode::new(
                 Some(Bytes::new()),
                 -1,
@@ -252,10 +254,10 @@ impl DataTree {
     }
 
     /// `nodes.put` for a new path: stores the node and adds its digest.
-    fn insert_node(&mut self, path: String, mut node: DataNode) {
-        node.digest = self.compute_digest(&path, &node);
+    fn insert_node(&mut self, path: &str, mut node: DataNode) {
+        node.digest = self.compute_digest(path, &node);
         self.digest = self.digest.wrapping_add(node.digest);
-        if let Some(old) = self.nodes.insert(path, node) {
+        if let Some(old) = self.nodes.insert(Arc::from(path), Arc::new(node)) {
             self.digest = self.digest.wrapping_sub(old.digest);
         }
     }
@@ -263,7 +265,8 @@ impl DataTree {
     /// `preChange`/change/`postChange` on an existing node. Returns `None` if there is no node.
     fn with_node<R>(&mut self, path: &str, f: impl FnOnce(&mut DataNode) -> R) -> Option<R> {
         let digest_enabled = self.config.digest_enabled;
-        let node = self.nodes.get_mut(key(path))?;
+        // Copies the node first if a snapshot still holds it.
+        let node = Arc::make_mut(self.nodes.get_mut(key(path))?);
         let old = node.digest;
         let r = f(node);
         node.digest = if digest_enabled {
@@ -280,7 +283,7 @@ impl DataTree {
 
     /// The node at `path` (`"/"` and `""` are the root).
     pub fn node(&self, path: &str) -> Option<&DataNode> {
-        self.nodes.get(key(path))
+        self.nodes.get(key(path)).map(|n| &**n)
     }
 
     /// The client stat of `path`.
@@ -491,15 +494,20 @@ impl DataTree {
     /// Every node in pre-order, parents before children, children in name order: the root as `""`
     /// first, then `/child`, `/child/grand`… This is the snapshot order.
     pub fn iter_preorder(&self) -> PreorderIter<'_> {
-        let mut stack = Vec::new();
-        if let Some((k, n)) = self.nodes.get_key_value("") {
-            stack.push(Frame::Node(k.as_str(), n));
-        }
-        PreorderIter {
-            tree: self,
-            stack,
-            buf: String::new(),
-        }
+        PreorderIter::new(&self.nodes)
+    }
+
+    /// A frozen copy of the nodes and the ACL cache at [`DataTree::last_processed_zxid`], for a
+    /// snapshot written on another thread. O(1) in the number of znodes (the node table is
+    /// shared, see [`crate::node_map`]); the ACL cache, a few lists, is copied.
+    pub fn view(&self) -> SnapshotView {
+        SnapshotView::new(
+            self.nodes.clone(),
+            self.acl_cache.clone(),
+            self.last_processed_zxid,
+            self.last_zxid_digest,
+            self.digest,
+        )
     }
 
     /// The quota'd paths (`PathTrie` entries), sorted.
@@ -796,7 +804,7 @@ impl DataTree {
         let acl_ref = self.acl_cache.convert(acl);
         if let Some(existing) = self.nodes.get_mut(key(path)) {
             // 3.9: the existing node takes the txn's ACL (acl is not part of the digest).
-            existing.acl = acl_ref;
+            Arc::make_mut(existing).acl = acl_ref;
             return Err(ErrorCode::NodeExists);
         }
         self.with_node(parent_name, |p| {
@@ -827,7 +835,7 @@ impl DataTree {
         let child = DataNode::new(data, acl_ref, stat, kind);
         let client_stat = child.client_stat();
         self.data_size += (java_len(path) + data_len) as i64;
-        self.insert_node(path.to_owned(), child);
+        self.insert_node(path, child);
         match kind {
             EphemeralType::Container => {
                 self.containers.insert(path.to_owned());
@@ -1056,6 +1064,7 @@ impl DataTree {
         let Some(node) = self.nodes.get_mut(stat_path.as_str()) else {
             return;
         };
+        let node = Arc::make_mut(node);
         let mut t = StatsTrack::parse(node.data.as_deref().unwrap_or(&[]));
         t.set_count(t.count() + count_diff);
         t.set_bytes(t.bytes() + bytes_diff);
@@ -1411,7 +1420,7 @@ impl DataTree {
                         return Err(SnapshotError::MissingRoot);
                     }
                     have_root = true;
-                    t.insert_node(String::new(), node);
+                    t.insert_node("", node);
                 }
                 Some((parent, child)) => {
                     if !have_root {
@@ -1423,6 +1432,7 @@ impl DataTree {
                             parent: parent.to_owned(),
                         });
                     };
+                    let p = Arc::make_mut(p);
                     // Children are not part of the digest.
                     p.add_child(child);
                     match kind {
@@ -1440,7 +1450,7 @@ impl DataTree {
                         }
                         _ => {}
                     }
-                    t.insert_node(sn.path, node);
+                    t.insert_node(&sn.path, node);
                 }
             }
         }
@@ -1489,14 +1499,31 @@ impl DataTree {
 
 enum Frame<'a> {
     Node(&'a str, &'a DataNode),
-    Children(&'a str, std::collections::btree_set::Iter<'a, Box<str>>),
+    Children(
+        &'a str,
+        imbl::ordset::Iter<'a, Arc<str>, imbl::shared_ptr::DefaultSharedPtr>,
+    ),
 }
 
-/// Pre-order iterator over a [`DataTree`] (see [`DataTree::iter_preorder`]).
+/// Pre-order iterator over a [`DataTree`] or a [`SnapshotView`] (see [`DataTree::iter_preorder`]).
 pub struct PreorderIter<'a> {
-    tree: &'a DataTree,
+    nodes: &'a NodeMap,
     stack: Vec<Frame<'a>>,
     buf: String,
+}
+
+impl<'a> PreorderIter<'a> {
+    pub(crate) fn new(nodes: &'a NodeMap) -> Self {
+        let mut stack = Vec::new();
+        if let Some((k, n)) = nodes.get_key_value("") {
+            stack.push(Frame::Node(k, n));
+        }
+        PreorderIter {
+            nodes,
+            stack,
+            buf: String::new(),
+        }
+    }
 }
 
 impl<'a> Iterator for PreorderIter<'a> {
@@ -1516,8 +1543,8 @@ impl<'a> Iterator for PreorderIter<'a> {
                     self.buf.push_str(p);
                     self.buf.push('/');
                     self.buf.push_str(c);
-                    if let Some((k, n)) = self.tree.nodes.get_key_value(self.buf.as_str()) {
-                        self.stack.push(Frame::Node(k.as_str(), n));
+                    if let Some((k, n)) = self.nodes.get_key_value(self.buf.as_str()) {
+                        self.stack.push(Frame::Node(k, n));
                     }
                 }
             }

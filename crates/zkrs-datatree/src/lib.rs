@@ -17,6 +17,8 @@
 //! - `data_tree`: [`DataTree`] (nodes, reads, `processTxn`, watches, snapshot loading),
 //!   [`TreeConfig`], [`SnapshotNode`], the pre-order iterator.
 //! - `data_node`: [`DataNode`], one znode, and `copyStat` ([`DataNode::client_stat`]).
+//! - `node_map`: the znode table and child sets, persistent (copy-on-write) collections.
+//! - `snapshot_view`: [`SnapshotView`], an O(1) frozen copy of the nodes for a snapshot thread.
 //! - `txn_result`: [`ProcessTxnResult`].
 //! - `acl_cache`: [`AclCache`] (`ReferenceCountedACLCache`).
 //! - `watch_manager`: [`WatchManager`], one watch table (`WatchManager` with `WatchStats`, or
@@ -36,8 +38,10 @@ pub mod data_node;
 pub mod data_tree;
 pub mod digest;
 pub mod ephemeral_type;
+pub mod node_map;
 pub mod path;
 pub mod quota;
+pub mod snapshot_view;
 pub mod txn_result;
 pub mod watch_event;
 pub mod watch_manager;
@@ -52,6 +56,7 @@ pub use acl_cache::AclCache;
 pub use data_node::DataNode;
 pub use data_tree::{DataTree, PreorderIter, SnapshotError, SnapshotNode, TreeConfig, ZxidDigest};
 pub use ephemeral_type::EphemeralType;
+pub use snapshot_view::SnapshotView;
 pub use txn_result::ProcessTxnResult;
 pub use watch_event::WatchEvent;
 pub use watch_manager::{WatchManager, WatchStats, WatcherMode};

@@ -279,3 +279,58 @@ proptest! {
         prop_assert_eq!(a, b);
     }
 }
+
+fn frozen(
+    nodes: zkrs_datatree::PreorderIter<'_>,
+) -> Vec<(String, zkrs_datatree::DataNode, Vec<String>)> {
+    nodes
+        .map(|(p, n)| {
+            let children = n.children().map(str::to_owned).collect();
+            (p.to_string(), n.clone(), children)
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// A [`zkrs_datatree::SnapshotView`] is copy-on-write: whatever txns come after it, it still
+    /// shows exactly the tree at the moment it was taken (nodes, children, ACLs, zxid, digest),
+    /// and the live tree is exactly what it would be without the view.
+    #[test]
+    fn a_snapshot_view_is_unchanged_by_later_txns(
+        before in prop::collection::vec(op_strategy(), 0..30),
+        after in prop::collection::vec(op_strategy(), 1..40),
+    ) {
+        let tree = DataTree::with_config(TreeConfig::default());
+        let mut d = Driver::with_tree(tree);
+        for op in &before {
+            apply(&mut d, op);
+        }
+        let view = d.tree.view();
+        let expected = frozen(d.tree.iter_preorder());
+        let expected_acls: Vec<_> =
+            d.tree.acl_cache().iter().map(|(r, a)| (r, a.to_vec())).collect();
+        let (zxid, digest) = (d.tree.last_processed_zxid(), d.tree.digest());
+
+        // The same txns on a tree that never had a view.
+        let mut plain = Driver::with_tree(DataTree::with_config(TreeConfig::default()));
+        for op in before.iter().chain(&after) {
+            apply(&mut plain, op);
+        }
+        for op in &after {
+            apply(&mut d, op);
+        }
+
+        prop_assert_eq!(frozen(view.iter_preorder()), expected);
+        let view_acls: Vec<_> = view.acl_cache().iter().map(|(r, a)| (r, a.to_vec())).collect();
+        prop_assert_eq!(view_acls, expected_acls);
+        prop_assert_eq!(view.last_processed_zxid(), zxid);
+        prop_assert_eq!(view.digest(), digest);
+        prop_assert_eq!(view.len(), frozen(view.iter_preorder()).len());
+
+        prop_assert_eq!(frozen(d.tree.iter_preorder()), frozen(plain.tree.iter_preorder()));
+        prop_assert_eq!(d.tree.digest(), plain.tree.digest());
+        prop_assert_eq!(d.tree.compute_digest_from_scratch(), d.tree.digest());
+    }
+}

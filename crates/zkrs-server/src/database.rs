@@ -1,13 +1,15 @@
 //! [`Database`]: the data loaded at start-up (`ZKDatabase.loadDataBase` +
 //! `ZooKeeperServer.loadData`): the data directories opened with ZooKeeper's checks, the newest
 //! valid snapshot plus the txn log replayed, a torn tail cut away, dead sessions' ephemerals
-//! removed, and a clean snapshot taken before any client is served.
+//! removed. ZooKeeper then writes a clean snapshot before it serves anyone; zkrs takes an O(1)
+//! [`SnapshotView`] of the same state instead and the snapshot thread writes it while clients
+//! are already served (a crash before it is written recovers from the same snapshot and log).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use zkrs_datatree::DataTree;
+use zkrs_datatree::{DataTree, SnapshotView, ZxidDigest};
 use zkrs_jute::{OpCode, TxnBody, TxnHeader};
 use zkrs_storage::{FileTxnSnapLog, OsFs, RecoveryReport, Restored};
 
@@ -21,8 +23,19 @@ pub struct StartupStats {
     pub txns_loaded: u64,
     /// Time to restore (snapshot + replay).
     pub load_time: Duration,
-    /// Time for the start-up snapshot.
+    /// Time for the start-up snapshot (only the O(1) copy; it is written in the background).
     pub snapshot_time: Duration,
+}
+
+/// The start-up snapshot (`ZooKeeperServer.loadData`'s `takeSnapshot`) still to be written.
+#[derive(Debug, Clone)]
+pub struct StartupSnapshot {
+    /// The restored tree, frozen.
+    pub view: SnapshotView,
+    /// The live sessions.
+    pub sessions: Vec<(i64, i32)>,
+    /// The digest section to write (`None`: the view's own).
+    pub zxid_digest: Option<ZxidDigest>,
 }
 
 /// The restored database and the storage it came from.
@@ -35,6 +48,9 @@ pub struct Database {
     pub sessions: BTreeMap<i64, i32>,
     /// Timings and counts.
     pub stats: StartupStats,
+    /// The start-up snapshot, for the snapshot thread (none for a freshly initialized
+    /// directory, whose empty snapshot was written during restore).
+    pub startup_snapshot: Option<StartupSnapshot>,
 }
 
 impl std::fmt::Debug for Database {
@@ -49,7 +65,7 @@ impl std::fmt::Debug for Database {
 }
 
 impl Database {
-    /// Opens `dataDir`/`dataLogDir`, restores, and takes the start-up snapshot. Blocking.
+    /// Opens `dataDir`/`dataLogDir`, restores, and freezes the start-up snapshot. Blocking.
     ///
     /// Refused (an error, the server is never served): a directory ZooKeeper would refuse
     /// (another format version, snapshots and logs mixed up, autocreate off), snapshot files
@@ -83,21 +99,12 @@ impl Database {
         let killed = kill_dead_sessions(&mut tree, &sessions);
 
         let t = Instant::now();
-        if report.initialized_empty.is_none() {
+        let startup_snapshot = report.initialized_empty.is_none().then(|| StartupSnapshot {
+            view: tree.view(),
+            sessions: sessions.iter().map(|(k, v)| (*k, *v)).collect(),
             // A digest section computed before the dead sessions were removed would be stale.
-            let digest = if killed { None } else { report.zxid_digest };
-            let path = storage
-                .save_snapshot(&tree, sessions.iter().map(|(k, v)| (*k, *v)), digest)
-                .map_err(|e| ServerError::Database {
-                    dir: config.data_dir.clone(),
-                    error: Box::new(e),
-                })?;
-            tracing::info!(
-                "Snapshotting: 0x{:x} to {}",
-                tree.last_processed_zxid(),
-                path.display()
-            );
-        }
+            zxid_digest: if killed { None } else { report.zxid_digest },
+        });
         let snapshot_time = t.elapsed();
         Ok(Database {
             storage,
@@ -108,6 +115,7 @@ impl Database {
                 load_time,
                 snapshot_time,
             },
+            startup_snapshot,
         })
     }
 }

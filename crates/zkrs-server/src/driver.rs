@@ -221,22 +221,22 @@ impl Driver {
         Ok(())
     }
 
-    /// Hands a copy of the tree at its last applied txn to the snapshot thread.
+    /// Hands a frozen view of the tree at its last applied txn to the snapshot thread.
     fn take_snapshot(&mut self) {
         if self.snapshotter.busy() {
             tracing::warn!("Too busy to snap, skipping");
             return;
         }
         let t = Instant::now();
-        let tree = self.core.tree().clone();
+        let tree = self.core.tree().view();
         let sessions = self.core.committed_sessions();
         let zxid = tree.last_processed_zxid();
-        if self.snapshotter.start(tree, sessions) {
+        if self.snapshotter.start(tree, sessions, None) {
             self.stats.snapshots += 1;
             tracing::info!(
-                "Creating new snapshot 0x{zxid:x} in {} (tree copied in {} ms)",
+                "Creating new snapshot 0x{zxid:x} in {} (view taken in {} µs)",
                 self.snapshotter.dir().display(),
-                t.elapsed().as_millis()
+                t.elapsed().as_micros()
             );
         }
     }

@@ -9,6 +9,9 @@ use std::time::Duration;
 
 use zkrs_storage::{FileTxnSnapLog, OsFs, StorageOptions};
 
+/// The longest the first purge waits for the start-up snapshot.
+pub const STARTUP_SNAPSHOT_WAIT: Duration = Duration::from_secs(600);
+
 /// The autopurge thread; stopping it (or dropping it) ends the thread.
 #[derive(Debug)]
 pub struct Purger {
@@ -17,13 +20,16 @@ pub struct Purger {
 }
 
 impl Purger {
-    /// Starts purging every `interval` (None when the thread cannot be created).
+    /// Starts purging every `interval` (None when the thread cannot be created). With
+    /// `after`, the first purge waits until that channel's sender is dropped (the start-up
+    /// snapshot is written), or [`STARTUP_SNAPSHOT_WAIT`] at most.
     pub fn start(
         data_dir: PathBuf,
         data_log_dir: PathBuf,
         options: StorageOptions,
         retain: usize,
         interval: Duration,
+        after: Option<mpsc::Receiver<()>>,
     ) -> Option<Purger> {
         let (stop, stopped) = mpsc::channel::<()>();
         tracing::info!(
@@ -33,6 +39,9 @@ impl Purger {
         let spawned = std::thread::Builder::new()
             .name("PurgeTask".to_owned())
             .spawn(move || loop {
+                if let Some(after) = &after {
+                    let _ = after.recv_timeout(STARTUP_SNAPSHOT_WAIT);
+                }
                 tracing::info!("Purge task started.");
                 match FileTxnSnapLog::open(OsFs, &data_dir, &data_log_dir, options.clone())
                     .and_then(|s| s.purge(retain))

@@ -190,7 +190,12 @@ impl BoundServer {
 
 /// Starts the txn log thread over the loaded storage, the snapshotter and autopurge.
 fn start_storage(config: &ServerConfig, database: Database) -> Result<DriverStorage, ServerError> {
-    let Database { storage, stats, .. } = database;
+    let Database {
+        storage,
+        stats,
+        startup_snapshot,
+        ..
+    } = database;
     let options = storage.options().clone();
     let snapshotter_snap = storage.snapshots().clone();
     let (batches_tx, batches_rx) = mpsc::channel(SYNC_QUEUE_BATCHES);
@@ -201,7 +206,7 @@ fn start_storage(config: &ServerConfig, database: Database) -> Result<DriverStor
             what: "txn log",
             source,
         })?;
-    let snapshotter = Snapshotter::new(
+    let mut snapshotter = Snapshotter::new(
         snapshotter_snap,
         options.snapshot_compression,
         SnapshotWriteOptions {
@@ -211,6 +216,15 @@ fn start_storage(config: &ServerConfig, database: Database) -> Result<DriverStor
         },
         events_tx,
     );
+    let startup_snapshot_written = startup_snapshot.and_then(|s| {
+        let zxid = s.view.last_processed_zxid();
+        let written = snapshotter.start_startup(s.view, s.sessions, s.zxid_digest)?;
+        tracing::info!(
+            "Snapshotting: 0x{zxid:x} to {} (in the background)",
+            snapshotter.dir().display()
+        );
+        Some(written)
+    });
     let purger = (config.storage.purge_interval_hours > 0)
         .then(|| {
             Purger::start(
@@ -219,6 +233,7 @@ fn start_storage(config: &ServerConfig, database: Database) -> Result<DriverStor
                 options.clone(),
                 config.storage.snap_retain_count,
                 Duration::from_secs(u64::from(config.storage.purge_interval_hours) * 3600),
+                startup_snapshot_written,
             )
         })
         .flatten();

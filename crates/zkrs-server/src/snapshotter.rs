@@ -1,19 +1,20 @@
 //! [`Snapshotter`]: writes snapshots in the background (`ZooKeeperServer.takeSnapshot` on
 //! ZooKeeper's "Snapshot Thread").
 //!
-//! The core task clones the tree and copies the committed sessions (a consistent state at the
-//! tree's lastProcessedZxid; ZooKeeper serializes the live tree, a "fuzzy" snapshot), and a
-//! thread serializes, compresses and writes `snapshot.<zxid>` atomically. Clients are not
-//! stalled by the serialization or the I/O, only by the clone (about 70 ms for 200,000 nodes
-//! in a release build). One snapshot at a time: when the next one is due while one is still
-//! being written, it is skipped ("Too busy to snap, skipping"), as ZooKeeper does.
+//! The core task takes a [`SnapshotView`] of the tree (O(1): the node table is persistent and
+//! shared, so nothing is copied) and copies the committed sessions: a consistent state at the
+//! tree's lastProcessedZxid, where ZooKeeper serializes the live tree (a "fuzzy" snapshot). A
+//! thread serializes, compresses and writes `snapshot.<zxid>` atomically, while the core task
+//! goes on applying txns (each copies only the table chunks and nodes it touches). One
+//! snapshot at a time: when the next one is due while one is still being written, it is
+//! skipped ("Too busy to snap, skipping"), as ZooKeeper does.
 
 use std::path::PathBuf;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
-use zkrs_datatree::DataTree;
+use zkrs_datatree::{SnapshotView, ZxidDigest};
 use zkrs_storage::{FileSnap, OsFs, SnapshotCompression, SnapshotWriteOptions};
 
 use crate::storage_event::StorageEvent;
@@ -52,9 +53,40 @@ impl Snapshotter {
             .is_some_and(|(_, thread)| !thread.is_finished())
     }
 
-    /// Starts writing `tree` and `sessions` in the background. False (and nothing started) if
-    /// a snapshot is still being written or the thread cannot be created.
-    pub fn start(&mut self, tree: DataTree, sessions: Vec<(i64, i32)>) -> bool {
+    /// Starts writing `tree` and `sessions` in the background, with the digest section
+    /// `zxid_digest` (`None`: the view's own). False (and nothing started) if a snapshot is
+    /// still being written or the thread cannot be created.
+    pub fn start(
+        &mut self,
+        tree: SnapshotView,
+        sessions: Vec<(i64, i32)>,
+        zxid_digest: Option<ZxidDigest>,
+    ) -> bool {
+        self.start_signalling(tree, sessions, zxid_digest, None)
+    }
+
+    /// [`Snapshotter::start`] for the start-up snapshot: the returned receiver sees its sender
+    /// dropped once the snapshot is written (or has failed), so autopurge can wait for it as
+    /// it does in ZooKeeper, where the start-up snapshot precedes the first purge. `None` if
+    /// nothing was started.
+    pub fn start_startup(
+        &mut self,
+        tree: SnapshotView,
+        sessions: Vec<(i64, i32)>,
+        zxid_digest: Option<ZxidDigest>,
+    ) -> Option<std::sync::mpsc::Receiver<()>> {
+        let (done, written) = std::sync::mpsc::channel();
+        self.start_signalling(tree, sessions, zxid_digest, Some(done))
+            .then_some(written)
+    }
+
+    fn start_signalling(
+        &mut self,
+        tree: SnapshotView,
+        sessions: Vec<(i64, i32)>,
+        zxid_digest: Option<ZxidDigest>,
+        done: Option<std::sync::mpsc::Sender<()>>,
+    ) -> bool {
         if self.busy() {
             return false;
         }
@@ -62,7 +94,8 @@ impl Snapshotter {
         let zxid = tree.last_processed_zxid();
         let snap = self.snap.clone();
         let compression = self.compression;
-        let opts = self.write_options.clone();
+        let mut opts = self.write_options.clone();
+        opts.zxid_digest = zxid_digest.or(opts.zxid_digest);
         let events = self.events.clone();
         let spawned = std::thread::Builder::new()
             .name("Snapshot Thread".to_owned())
@@ -80,6 +113,7 @@ impl Snapshotter {
                     },
                 };
                 drop(tree);
+                drop(done);
                 let _ = events.blocking_send(event);
             });
         match spawned {

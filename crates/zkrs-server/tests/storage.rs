@@ -570,10 +570,10 @@ async fn a_txn_log_failure_stops_the_server_without_acknowledging() -> Result<()
     for p in &acked {
         assert!(exists(&mut c, p).await?, "{p} was acknowledged");
     }
-    assert!(
-        !exists(&mut c, &refused).await?,
-        "{refused} was never acknowledged"
-    );
+    // The refused create may or may not be there: when the snapshot thread is the one that
+    // fails, its txn can already be in the (still open) log when the server stops, as with
+    // ZooKeeper. Either way it was never acknowledged, and a lone create cannot be half-applied.
+    let _ = refused;
     drop(c);
     server.stop().await?;
     Ok(())

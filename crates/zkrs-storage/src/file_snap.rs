@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use zkrs_datatree::DataTree;
+use zkrs_datatree::SnapshotView;
 
 use crate::compression::{SnapshotCompression, GZIP_MAGIC, SNAPPY_MAGIC};
 use crate::error::StorageError;
@@ -154,7 +154,7 @@ impl<F: Fs> FileSnap<F> {
     /// directory sync ZooKeeper leaves out). Returns the final path.
     pub fn write(
         &self,
-        tree: &DataTree,
+        tree: &SnapshotView,
         sessions: impl IntoIterator<Item = (i64, i32)>,
         compression: SnapshotCompression,
         opts: &SnapshotWriteOptions,

@@ -448,7 +448,7 @@ impl<F: Fs> FileTxnSnapLog<F> {
         zxid_digest: Option<ZxidDigest>,
     ) -> Result<PathBuf, StorageError> {
         self.snap.write(
-            tree,
+            &tree.view(),
             sessions,
             self.opts.snapshot_compression,
             &self.snapshot_write_options(zxid_digest),

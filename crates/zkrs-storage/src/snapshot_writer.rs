@@ -1,4 +1,4 @@
-//! [`SnapshotWriter`]: serializes a [`DataTree`] and the session table as a ZooKeeper snapshot
+//! [`SnapshotWriter`]: serializes a [`SnapshotView`] of a tree and the session table as a ZooKeeper snapshot
 //! stream (`FileSnap.serialize`, `SerializeUtils.serializeSnapshot`, `DataTree.serialize`,
 //! `SnapStream.sealStream`). Sans-IO: it produces the uncompressed bytes.
 //!
@@ -14,7 +14,7 @@
 //! ```
 
 use bytes::BufMut;
-use zkrs_datatree::{DataTree, ZxidDigest};
+use zkrs_datatree::{SnapshotView, ZxidDigest};
 use zkrs_jute::{Acl, FileHeader, Jute};
 
 use crate::snapshot_order::SnapshotOrder;
@@ -58,9 +58,10 @@ pub struct SnapshotWriter {
 }
 
 impl SnapshotWriter {
-    /// Serializes `tree` and `sessions` (`(sessionId, timeoutMs)`; duplicates keep the last).
+    /// Serializes `tree` (a [`zkrs_datatree::DataTree::view`]) and `sessions`
+    /// (`(sessionId, timeoutMs)`; duplicates keep the last).
     pub fn serialize(
-        tree: &DataTree,
+        tree: &SnapshotView,
         sessions: impl IntoIterator<Item = (i64, i32)>,
         opts: &SnapshotWriteOptions,
     ) -> Vec<u8> {
@@ -131,7 +132,7 @@ impl SnapshotWriter {
 
     /// `DataTree.serializeNode`: pre-order from the root `""`; a child's path is the parent's
     /// plus `/` and its name.
-    fn write_nodes(&mut self, tree: &DataTree, order: &SnapshotOrder) {
+    fn write_nodes(&mut self, tree: &SnapshotView, order: &SnapshotOrder) {
         let mut stack: Vec<String> = vec![String::new()];
         while let Some(path) = stack.pop() {
             let Some(node) = tree.node(&path) else {

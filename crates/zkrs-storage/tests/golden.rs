@@ -116,7 +116,7 @@ fn golden_snapshot_rewrites_byte_identical() {
     };
     let s = LoadedSnapshot::deserialize(&bytes, opts).unwrap();
     let java = SnapshotWriter::serialize(
-        &s.tree,
+        &s.tree.view(),
         s.sessions.clone(),
         &SnapshotWriteOptions {
             zxid_digest: s.zxid_digest,
@@ -128,7 +128,7 @@ fn golden_snapshot_rewrites_byte_identical() {
 
     // Our default (sorted) order: other bytes, same content.
     let sorted = SnapshotWriter::serialize(
-        &s.tree,
+        &s.tree.view(),
         s.sessions.clone(),
         &SnapshotWriteOptions {
             zxid_digest: s.zxid_digest,
@@ -152,7 +152,7 @@ fn golden_empty_snapshot_round_trips() {
     assert_eq!((d.zxid, d.digest_version, d.digest), (0, 2, 0));
     for order in [SnapshotOrder::Sorted, java_order_golden()] {
         let out = SnapshotWriter::serialize(
-            &s.tree,
+            &s.tree.view(),
             [],
             &SnapshotWriteOptions {
                 order,
@@ -211,7 +211,7 @@ fn golden_restart_reproduces_snapshot_1e() {
     assert_same_tree(&r.tree, &expected.tree);
 
     let out = SnapshotWriter::serialize(
-        &r.tree,
+        &r.tree.view(),
         r.sessions.clone(),
         &SnapshotWriteOptions {
             order: java_order_golden(),

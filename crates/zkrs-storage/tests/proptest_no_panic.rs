@@ -42,7 +42,7 @@ fn fixture() -> &'static Fixture {
         }
         log.flush_and_sync(true).unwrap();
         let snapshot = SnapshotWriter::serialize(
-            &w.tree,
+            &w.tree.view(),
             w.sessions.clone(),
             &SnapshotWriteOptions {
                 last_processed_zxid_section: true,

@@ -19,7 +19,7 @@ fn workload(n: usize) -> Workload {
 fn round_trip_of_our_own_snapshot() {
     let w = workload(300);
     let bytes = SnapshotWriter::serialize(
-        &w.tree,
+        &w.tree.view(),
         w.sessions.clone(),
         &SnapshotWriteOptions::default(),
     );
@@ -32,7 +32,7 @@ fn round_trip_of_our_own_snapshot() {
     assert_eq!(s.trailing_bytes, 0);
     // Deterministic: the same tree gives the same bytes.
     let again = SnapshotWriter::serialize(
-        &s.tree,
+        &s.tree.view(),
         s.sessions.clone(),
         &SnapshotWriteOptions {
             zxid_digest: s.zxid_digest,
@@ -56,7 +56,7 @@ fn compressed_snapshot_files() {
     ] {
         let path = snap
             .write(
-                &w.tree,
+                &w.tree.view(),
                 w.sessions.clone(),
                 c,
                 &SnapshotWriteOptions::default(),
@@ -89,12 +89,12 @@ fn compressed_snapshot_files() {
 fn the_3_9_section_is_an_appendix_a_3_8_reader_ignores() {
     let w = workload(50);
     let plain = SnapshotWriter::serialize(
-        &w.tree,
+        &w.tree.view(),
         w.sessions.clone(),
         &SnapshotWriteOptions::default(),
     );
     let with39 = SnapshotWriter::serialize(
-        &w.tree,
+        &w.tree.view(),
         w.sessions.clone(),
         &SnapshotWriteOptions {
             last_processed_zxid_section: true,
@@ -112,7 +112,7 @@ fn the_3_9_section_is_an_appendix_a_3_8_reader_ignores() {
 
     // Digest off, 3.9 section on: recognized by its size.
     let only39 = SnapshotWriter::serialize(
-        &w.tree,
+        &w.tree.view(),
         w.sessions.clone(),
         &SnapshotWriteOptions {
             digest_section: false,
@@ -125,7 +125,7 @@ fn the_3_9_section_is_an_appendix_a_3_8_reader_ignores() {
 
     // Neither: the 3.5 layout (seal 1 only).
     let bare = SnapshotWriter::serialize(
-        &w.tree,
+        &w.tree.view(),
         w.sessions.clone(),
         &SnapshotWriteOptions {
             digest_section: false,
@@ -138,7 +138,7 @@ fn the_3_9_section_is_an_appendix_a_3_8_reader_ignores() {
 
     // An old-style (version 1) digest is a hex string.
     let v1 = SnapshotWriter::serialize(
-        &w.tree,
+        &w.tree.view(),
         w.sessions.clone(),
         &SnapshotWriteOptions {
             zxid_digest: Some(ZxidDigest {
@@ -157,7 +157,7 @@ fn the_3_9_section_is_an_appendix_a_3_8_reader_ignores() {
 fn every_seal_is_checked() {
     let w = workload(40);
     let bytes = SnapshotWriter::serialize(
-        &w.tree,
+        &w.tree.view(),
         w.sessions.clone(),
         &SnapshotWriteOptions {
             last_processed_zxid_section: true,
