@@ -1,6 +1,6 @@
 //! [`DataNode`]: one znode (`server/DataNode.java`).
 
-use std::sync::Arc;
+use std::sync::LazyLock;
 
 use bytes::Bytes;
 use zkrs_jute::{Stat, StatPersisted};
@@ -21,7 +21,9 @@ pub struct DataNode {
     pub acl: i64,
     /// The 60-byte persisted stat. `cversion` here is the number of creates of children.
     pub stat: StatPersisted,
-    pub(crate) children: ChildSet,
+    /// `None` when there is no child: most znodes are leaves, and an empty set would still take
+    /// 32 bytes in every node.
+    children: Option<Box<ChildSet>>,
     /// `EphemeralType::get(stat.ephemeral_owner)` under the tree's `extendedTypesEnabled`.
     pub(crate) kind: EphemeralType,
     /// This node's contribution to the tree digest (`DataNode.digest`), kept current by the tree.
@@ -35,7 +37,7 @@ impl DataNode {
             data,
             acl,
             stat,
-            children: ChildSet::new(),
+            children: None,
             kind,
             digest: 0,
         }
@@ -43,17 +45,17 @@ impl DataNode {
 
     /// The child names, sorted.
     pub fn children(&self) -> impl ExactSizeIterator<Item = &str> + DoubleEndedIterator + '_ {
-        self.children.iter().map(|c| &**c)
+        self.child_set().iter().map(|c| &**c)
     }
 
     /// Whether `name` is a child.
     pub fn has_child(&self, name: &str) -> bool {
-        self.children.contains(name)
+        self.child_set().contains(name)
     }
 
     /// The number of children.
     pub fn num_children(&self) -> usize {
-        self.children.len()
+        self.children.as_ref().map_or(0, |s| s.len())
     }
 
     /// The data length (`data == null ? 0 : data.length`).
@@ -71,7 +73,7 @@ impl DataNode {
     /// `ephemeralOwner` only for NORMAL ephemerals (containers and TTL nodes show 0).
     pub fn client_stat(&self) -> Stat {
         let s = &self.stat;
-        let num_children = self.children.len() as i32;
+        let num_children = self.children.as_ref().map_or(0, |s| s.len()) as i32;
         Stat {
             czxid: s.czxid,
             mzxid: s.mzxid,
@@ -88,14 +90,28 @@ impl DataNode {
     }
 
     pub(crate) fn add_child(&mut self, name: &str) -> bool {
-        if self.children.contains(name) {
+        let set = self.children.get_or_insert_with(Box::default);
+        if set.contains(name) {
             return false;
         }
-        self.children.insert(Arc::from(name)).is_none()
+        set.insert(Box::from(name)).is_none()
     }
 
     pub(crate) fn remove_child(&mut self, name: &str) -> bool {
-        self.children.remove(name).is_some()
+        let Some(set) = self.children.as_mut() else {
+            return false;
+        };
+        let removed = set.remove(name).is_some();
+        if set.is_empty() {
+            self.children = None;
+        }
+        removed
+    }
+
+    /// The child names (an empty set for a leaf).
+    pub(crate) fn child_set(&self) -> &ChildSet {
+        static EMPTY: LazyLock<ChildSet> = LazyLock::new(ChildSet::new);
+        self.children.as_deref().unwrap_or(&EMPTY)
     }
 }
 

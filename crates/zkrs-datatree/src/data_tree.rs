@@ -13,7 +13,7 @@ use crate::acl_cache::{AclCache, OPEN_UNSAFE_ACL_ID};
 use crate::data_node::DataNode;
 use crate::digest::node_digest;
 use crate::ephemeral_type::{EphemeralType, CONTAINER_EPHEMERAL_OWNER};
-use crate::node_map::{NodeHasher, NodeMap};
+use crate::node_map::NodeMap;
 use crate::path::{
     self, java_len, java_substring_from, CONFIG_NODE, PROC_ZOOKEEPER, QUOTA_ZOOKEEPER,
 };
@@ -194,7 +194,7 @@ impl DataTree {
     fn bare(config: TreeConfig) -> Self {
         DataTree {
             config,
-            nodes: NodeMap::with_hasher(NodeHasher::default()),
+            nodes: NodeMap::new(),
             acl_cache: AclCache::new(),
             ephemerals: BTreeMap::new(),
             containers: BTreeSet::new(),
@@ -257,7 +257,7 @@ impl DataTree {
     fn insert_node(&mut self, path: &str, mut node: DataNode) {
         node.digest = self.compute_digest(path, &node);
         self.digest = self.digest.wrapping_add(node.digest);
-        if let Some(old) = self.nodes.insert(Arc::from(path), Arc::new(node)) {
+        if let Some(old) = self.nodes.insert(Box::from(path), Arc::new(node)) {
             self.digest = self.digest.wrapping_sub(old.digest);
         }
     }
@@ -415,7 +415,7 @@ impl DataTree {
     /// `""` and `"/"`.
     pub fn compute_approximate_data_size(&self) -> i64 {
         let mut total = 0i64;
-        for (p, n) in &self.nodes {
+        for (p, n) in self.nodes.iter() {
             total += (java_len(p) + n.data_len()) as i64;
         }
         if let Some(root) = self.nodes.get("") {
@@ -1501,7 +1501,7 @@ enum Frame<'a> {
     Node(&'a str, &'a DataNode),
     Children(
         &'a str,
-        imbl::ordset::Iter<'a, Arc<str>, imbl::shared_ptr::DefaultSharedPtr>,
+        imbl::ordset::Iter<'a, Box<str>, imbl::shared_ptr::DefaultSharedPtr>,
     ),
 }
 
@@ -1533,7 +1533,7 @@ impl<'a> Iterator for PreorderIter<'a> {
         loop {
             match self.stack.pop()? {
                 Frame::Node(p, n) => {
-                    self.stack.push(Frame::Children(p, n.children.iter()));
+                    self.stack.push(Frame::Children(p, n.child_set().iter()));
                     return Some((p, n));
                 }
                 Frame::Children(p, mut it) => {

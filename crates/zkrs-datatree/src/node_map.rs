@@ -1,13 +1,19 @@
-//! [`NodeMap`]: the znode table, a persistent hash map from path to shared node.
+//! [`NodeMap`]: the znode table, a copy-on-write hash map from path to shared node.
 //!
 //! ZooKeeper's `NodeHashMapImpl` is a `ConcurrentHashMap` that its snapshot thread reads while
-//! the commit processor writes (a "fuzzy" snapshot, fixed up by replaying the log). Here the
-//! table is a persistent (structurally shared) map of `Arc`ed nodes instead: copying it is
-//! O(1), so a snapshot gets an exact, consistent copy at one zxid without stopping writes, and
-//! a write after the copy duplicates only the few map chunks and the one node it touches
-//! (`Arc::make_mut`). While no copy is alive, every node and chunk is unique and is changed in
-//! place, as a plain hash map would be.
+//! the commit processor writes (a "fuzzy" snapshot, fixed up by replaying the log). Here a
+//! snapshot gets an exact copy at one zxid instead, without stopping writes: the table is split
+//! into [`SHARDS`] hash maps, each behind an `Arc`, and every node is an `Arc` too. Copying the
+//! table copies only the shard pointers (O(1) in the number of znodes). A write while a copy is
+//! alive first copies the one shard it touches (`Arc::make_mut`: pointers only, about
+//! `len / SHARDS` of them) and the one node it changes; later writes to that shard are in place
+//! again. While no copy is alive, every shard and node is unique and is changed in place.
+//!
+//! Why not a persistent map crate (`imbl`'s HAMT was tried first): its node overhead was about
+//! 115 bytes per entry, against about 40 here, and resident memory is one of our targets.
 
+use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use crate::data_node::DataNode;
@@ -16,9 +22,185 @@ use crate::data_node::DataNode;
 /// cheaper than SipHash on short strings.
 pub type NodeHasher = foldhash::quality::RandomState;
 
-/// Path (`""` for the root) to node.
-pub type NodeMap =
-    imbl::GenericHashMap<Arc<str>, Arc<DataNode>, NodeHasher, imbl::shared_ptr::DefaultSharedPtr>;
+/// A node's child names, sorted; a persistent B-tree, so copying a node that a snapshot still
+/// holds (to change it) is O(1) even with 100,000s of children.
+pub type ChildSet = imbl::OrdSet<Box<str>>;
 
-/// A node's child names, sorted; shares structure with its copies like [`NodeMap`].
-pub type ChildSet = imbl::OrdSet<Arc<str>>;
+/// log2 of [`SHARDS`].
+const SHARD_BITS: u32 = 12;
+/// The number of shards: a copy costs this many pointer copies; a shard copied for a write holds
+/// about `len / SHARDS` entries (49 at 200,000 znodes).
+pub const SHARDS: usize = 1 << SHARD_BITS;
+
+// Keys are `Box<str>`, not `Arc<str>`: a shard copy clones its ~50 keys once per snapshot, and
+// the 16 bytes of counts per key would cost more memory (3 MiB per 200,000 znodes, more after
+// malloc rounding) than those copies cost time.
+type Shard = HashMap<Box<str>, Arc<DataNode>, NodeHasher>;
+
+/// Path (`""` for the root) to node; cloning is O([`SHARDS`]), whatever the number of znodes.
+#[derive(Debug, Clone)]
+pub struct NodeMap {
+    hasher: NodeHasher,
+    shards: Arc<[Arc<Shard>]>,
+    len: usize,
+}
+
+impl Default for NodeMap {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl NodeMap {
+    /// An empty table.
+    pub fn new() -> Self {
+        let hasher = NodeHasher::default();
+        let empty = Arc::new(Shard::with_hasher(hasher.clone()));
+        NodeMap {
+            shards: (0..SHARDS).map(|_| Arc::clone(&empty)).collect(),
+            hasher,
+            len: 0,
+        }
+    }
+
+    /// The shard of `key`. The shards' own maps use the same hash for their buckets and tags
+    /// (low and top bits); a multiplicative remix picks the shard, so the paths of one shard are
+    /// not alike in those bits.
+    fn shard_of(&self, key: &str) -> usize {
+        let h = self.hasher.hash_one(key);
+        ((h ^ (h >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - SHARD_BITS)) as usize
+    }
+
+    /// The shard of `key`, copied first if a copy of the table still holds it.
+    fn shard_mut(&mut self, key: &str) -> &mut Shard {
+        let i = self.shard_of(key);
+        // The shard array itself is shared with copies too: copying it is SHARDS pointers.
+        if Arc::get_mut(&mut self.shards).is_none() {
+            self.shards = self.shards.iter().cloned().collect();
+        }
+        let shards = Arc::get_mut(&mut self.shards).expect("the array was just made unique");
+        Arc::make_mut(&mut shards[i])
+    }
+
+    /// The number of entries.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there is no entry.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The node at `key`.
+    pub fn get(&self, key: &str) -> Option<&Arc<DataNode>> {
+        self.shards[self.shard_of(key)].get(key)
+    }
+
+    /// The stored key and node at `key`.
+    pub fn get_key_value(&self, key: &str) -> Option<(&str, &Arc<DataNode>)> {
+        self.shards[self.shard_of(key)]
+            .get_key_value(key)
+            .map(|(k, n)| (&**k, n))
+    }
+
+    /// The node at `key`, to change (through `Arc::make_mut`, which copies a node a copy of
+    /// the table still holds).
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Arc<DataNode>> {
+        // Look first, so a miss does not copy a shard.
+        self.get(key)?;
+        self.shard_mut(key).get_mut(key)
+    }
+
+    /// Stores `node` at `key`, returning the node it replaces.
+    pub fn insert(&mut self, key: Box<str>, node: Arc<DataNode>) -> Option<Arc<DataNode>> {
+        let old = self.shard_mut(&key).insert(key, node);
+        if old.is_none() {
+            self.len += 1;
+        }
+        old
+    }
+
+    /// Removes `key`, returning its node.
+    pub fn remove(&mut self, key: &str) -> Option<Arc<DataNode>> {
+        self.get(key)?;
+        let old = self.shard_mut(key).remove(key);
+        if old.is_some() {
+            self.len -= 1;
+        }
+        old
+    }
+
+    /// Every entry, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&Box<str>, &Arc<DataNode>)> + '_ {
+        self.shards.iter().flat_map(|s| s.iter())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ephemeral_type::EphemeralType;
+    use zkrs_jute::StatPersisted;
+
+    fn node(version: i32) -> Arc<DataNode> {
+        let stat = StatPersisted {
+            version,
+            ..StatPersisted::default()
+        };
+        Arc::new(DataNode::new(None, -1, stat, EphemeralType::Void))
+    }
+
+    #[test]
+    fn a_copy_keeps_its_state_while_the_original_changes() {
+        let mut m = NodeMap::new();
+        for i in 0..10_000 {
+            m.insert(Box::from(format!("/n{i}").as_str()), node(i));
+        }
+        let copy = m.clone();
+        for i in 0..5_000 {
+            Arc::make_mut(m.get_mut(&format!("/n{i}")).unwrap())
+                .stat
+                .version = -i;
+        }
+        for i in 5_000..6_000 {
+            m.remove(&format!("/n{i}"));
+        }
+        m.insert(Box::from("/new"), node(7));
+        assert_eq!((m.len(), copy.len()), (9_001, 10_000));
+        for i in 0..10_000 {
+            let key = format!("/n{i}");
+            assert_eq!(copy.get(&key).unwrap().stat.version, i);
+            match m.get(&key) {
+                Some(n) if i < 5_000 => assert_eq!(n.stat.version, -i),
+                Some(n) => assert_eq!((i >= 6_000, n.stat.version), (true, i)),
+                None => assert!((5_000..6_000).contains(&i)),
+            }
+        }
+        assert!(copy.get("/new").is_none());
+        assert_eq!(m.iter().count(), 9_001);
+        assert_eq!(copy.iter().count(), 10_000);
+    }
+
+    #[test]
+    fn misses_do_not_copy_shards() {
+        let mut m = NodeMap::new();
+        m.insert(Box::from("/a"), node(1));
+        let copy = m.clone();
+        assert!(m.get_mut("/b").is_none());
+        assert!(m.remove("/b").is_none());
+        assert!(Arc::ptr_eq(&m.shards, &copy.shards));
+        assert_eq!(m.len(), 1);
+    }
+
+    #[test]
+    fn the_shards_are_balanced() {
+        let m = NodeMap::new();
+        let mut counts = vec![0usize; SHARDS];
+        for i in 0..(SHARDS * 16) {
+            counts[m.shard_of(&format!("/bench/keys-100/k{i:010}"))] += 1;
+        }
+        let max = counts.iter().copied().max().unwrap_or(0);
+        assert!(max < 64, "a shard got {max} of an average 16");
+    }
+}

@@ -76,7 +76,9 @@ pub use recovery_report::{RecoveryReport, Restored};
 pub use snapshot_format_error::SnapshotFormatError;
 pub use snapshot_order::{JavaHashOrder, SnapshotOrder};
 pub use snapshot_reader::{LoadedSnapshot, SnapshotReadOptions};
-pub use snapshot_writer::{SnapshotWriteOptions, SnapshotWriter};
+pub use snapshot_writer::{
+    SnapshotSink, SnapshotWriteOptions, SnapshotWriter, SNAPSHOT_CHUNK_BYTES,
+};
 pub use storage_options::StorageOptions;
 pub use torn_tail::TornTail;
 pub use txn_log::{FileTxnLog, FlushOutcome, TxnLogOptions};
