@@ -24,6 +24,21 @@ tests/differential/run.sh --seeds 10 --ops 2000
 echo "== conformance: kazoo, aiozk, Curator, zkCli.sh, cli_mt against zkrs"
 ZKRS_BIN=release tests/conformance/run.sh --server zkrs --suite all
 
+echo "== kazoo restart tests: kazoo's harness stops and restarts zkrs on its dataDir"
+# test_request_queuing_session_recovered (the session survives the restart) and
+# test_request_queuing_session_expired, threading handler only (the gevent/eventlet variants
+# are deselected: those packages are not installed, so they would only skip). Exactly these 2
+# must pass: a skip, a failure or a test no longer collected fails the step. At most 10 min.
+KAZOO_RESTART_OUT=target/conformance/kazoo-restart.txt
+mkdir -p target/conformance
+ZKRS_BIN=release timeout -k 30 600 tests/conformance/run.sh --server zkrs --suite kazoo \
+  --kazoo-managed -k 'test_request_queuing and not Gevent and not Eventlet' \
+  | tee "$KAZOO_RESTART_OUT"
+if ! grep -qx 'kazoo: 2 passed, 0 failed, 0 skipped' "$KAZOO_RESTART_OUT"; then
+  echo "kazoo restart tests: expected 'kazoo: 2 passed, 0 failed, 0 skipped'" >&2
+  exit 1
+fi
+
 echo "== storage interop: zkrs <-> Apache ZooKeeper 3.8 on the same dataDir"
 ZKRS_BIN=release tests/interop/run.sh
 
@@ -35,4 +50,4 @@ cargo build --release --locked -p zkrs-bench
 benches/compare.sh --quick --no-build
 
 # Every step above exits non-zero on a failure (set -e), so reaching here means all passed.
-echo "suites (cargo test, differential, conformance, interop, crash, bench smoke): 6 passed, 0 failed"
+echo "suites (cargo test, differential, conformance, kazoo restart, interop, crash, bench smoke): 7 passed, 0 failed"

@@ -4,7 +4,7 @@
 #
 #   tests/conformance/run.sh [--server zookeeper|zkrs]
 #                            [--suite all|kazoo|aiozk|curator|zkcli|climt[,...]]
-#                            [--kazoo-managed]
+#                            [--kazoo-managed] [-k EXPR]
 #
 # --server zookeeper  Apache ZooKeeper 3.8 from Debian (the reference)
 # --server zkrs       target/release/zkrs (ZKRS_BIN=debug: target/debug/zkrs,
@@ -13,6 +13,11 @@
 #                     stopping the servers (a `java` shim on PATH execs the
 #                     chosen server); KAZOO_CLUSTER_SIZE (default 3 for
 #                     zookeeper, 1 for zkrs) sets the ensemble size
+# -k EXPR             run only the kazoo tests that pytest's `-k EXPR` selects
+#                     (the kazoo suite's wall limit is then 420 s, not 360/900 s);
+#                     e.g. tests/run.sh's restart step:
+#                     --suite kazoo --kazoo-managed
+#                     -k 'test_request_queuing and not Gevent and not Eventlet'
 #
 # Installs what it needs (apt packages, a venv in target/conformance-venv),
 # starts the server on a free loopback port with a fresh dataDir, runs the
@@ -30,9 +35,10 @@ LOGS="$ROOT/target/conformance/logs"
 SERVER=zookeeper
 SUITES=all
 KAZOO_MANAGED=0
+KAZOO_K=""
 
 usage() {
-    sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 while [ $# -gt 0 ]; do
@@ -42,6 +48,8 @@ while [ $# -gt 0 ]; do
         --suite) SUITES="${2:-}"; shift 2 ;;
         --suite=*) SUITES="${1#*=}"; shift ;;
         --kazoo-managed) KAZOO_MANAGED=1; shift ;;
+        -k) [ $# -ge 2 ] || { echo "run.sh: -k needs an expression" >&2; exit 2; }
+            KAZOO_K="$2"; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "run.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -368,6 +376,14 @@ run_pytest_suite() { # suite timeout_s pytest-args...
 # ------------------------------------------------------------------- suites
 
 suite_kazoo() {
+    # -k EXPR: only the selected tests, under a shorter wall limit.
+    local select=() managed_limit=900 external_limit=360
+    if [ -n "$KAZOO_K" ]; then
+        select=(-k "$KAZOO_K")
+        managed_limit=420
+        external_limit=420
+        log "kazoo: only the tests selected by -k '$KAZOO_K'"
+    fi
     if [ "$KAZOO_MANAGED" = 1 ]; then
         local size="${KAZOO_CLUSTER_SIZE:-}"
         [ -n "$size" ] || { [ "$SERVER" = zookeeper ] && size=3 || size=1; }
@@ -387,12 +403,14 @@ suite_kazoo() {
         KAZOO_MODE=managed PYTHONPATH="$HERE" \
         ZOOKEEPER_CLASSPATH="$ZK_SERVER_CP:$JAVA_DIR/servlet-api.jar" ZOOKEEPER_VERSION="$ZK_VERSION" \
         ZOOKEEPER_CLUSTER_SIZE="$size" ZOOKEEPER_PORT_OFFSET="$offset" \
-            run_pytest_suite kazoo 900 -p kazoo_external --timeout=240 --pyargs kazoo.tests
+            run_pytest_suite kazoo "$managed_limit" -p kazoo_external --timeout=240 \
+            "${select[@]}" --pyargs kazoo.tests
     else
         log "kazoo (external server $HOST:$PORT)"
         KAZOO_EXTERNAL="$HOST:$PORT" KAZOO_MODE=external PYTHONPATH="$HERE" \
         ZOOKEEPER_VERSION="$ZK_VERSION" \
-            run_pytest_suite kazoo 360 -p kazoo_external --timeout=60 --pyargs kazoo.tests
+            run_pytest_suite kazoo "$external_limit" -p kazoo_external --timeout=60 \
+            "${select[@]}" --pyargs kazoo.tests
     fi
 }
 

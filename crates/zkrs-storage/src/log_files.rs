@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::error::StorageError;
 use crate::fs::Fs;
 use crate::log_record::{header_zxid, FILE_HEADER_LEN};
-use crate::log_scan::{find_intact_record, LogFileScan};
+use crate::log_scan::{find_intact_record, read_log_file, LogFileScan};
 use crate::names::{is_tmp, zxid_from_name, LOG_PREFIX};
 use crate::torn_tail::TornTail;
 use crate::txn_log_reader::{LogReadOptions, TxnLogReader};
@@ -59,7 +59,8 @@ pub fn last_logged_zxid<F: Fs>(
     opts: LogReadOptions,
 ) -> Result<Option<i64>, StorageError> {
     for (_, path) in list_log_files(fs, dir)?.iter().rev() {
-        let bytes = fs.read(path).map_err(StorageError::io("read", path))?;
+        let bytes =
+            read_log_file(fs, path, opts.max_record_len).map_err(StorageError::io("read", path))?;
         if let Some(z) = LogFileScan::scan(&bytes, opts.max_record_len).last_zxid() {
             return Ok(Some(z));
         }

@@ -20,6 +20,28 @@ use crate::log_record::{
 /// `BinaryInputArchive.readBuffer` accepts by default.
 pub const DEFAULT_MAX_RECORD_LEN: usize = 0xfffff + 1024;
 
+/// How many of a log file's trailing zero bytes [`LogFileScan::scan`] needs to see to give the
+/// same result as on the whole file: enough for any record that starts before the last non-zero
+/// byte to be read in full (a record ends with a non-zero `'B'`, so every intact record lies
+/// before that byte; a zero run holds no record). See [`read_log_file`].
+pub fn scan_padding(max_record_len: usize) -> usize {
+    max_record_len
+        .saturating_add(RECORD_OVERHEAD)
+        .saturating_add(FILE_HEADER_LEN)
+}
+
+/// Reads a log file for [`LogFileScan::scan`] without its preallocated zeros beyond
+/// [`scan_padding`] (`Fs::read_trimmed`): the scan of the result is the scan of the whole file
+/// (same records, end, dirt and intact record after the end), at the cost of the records, not
+/// of the 64 MiB preallocation.
+pub fn read_log_file<F: crate::fs::Fs>(
+    fs: &F,
+    path: &std::path::Path,
+    max_record_len: usize,
+) -> std::io::Result<Vec<u8>> {
+    fs.read_trimmed(path, scan_padding(max_record_len))
+}
+
 /// One intact record in a log file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecordSpan {

@@ -4,7 +4,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
-use crate::fs::{Fs, FsFile};
+use crate::fs::{nonzero_len, Fs, FsFile};
 
 /// The real filesystem.
 #[derive(Debug, Clone, Copy, Default)]
@@ -43,6 +43,36 @@ impl Fs for OsFs {
 
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
         fs::read(path)
+    }
+
+    /// Reads through a 256 KiB buffer and keeps only what precedes the last non-zero byte (plus
+    /// `keep_zeros`), so a preallocated 64 MiB log with a few records costs no 64 MiB buffer.
+    fn read_trimmed(&self, path: &Path, keep_zeros: usize) -> io::Result<Vec<u8>> {
+        const CHUNK: usize = 256 * 1024;
+        let mut f = File::open(path)?;
+        let mut buf = vec![0u8; CHUNK];
+        let mut out = Vec::new();
+        // Zero bytes read after the last non-zero byte so far, not yet in `out`.
+        let mut zeros = 0usize;
+        loop {
+            let n = match f.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            let chunk = &buf[..n];
+            let nz = nonzero_len(chunk);
+            if nz == 0 {
+                zeros += n;
+                continue;
+            }
+            out.resize(out.len() + zeros, 0);
+            out.extend_from_slice(&chunk[..nz]);
+            zeros = n - nz;
+        }
+        out.resize(out.len() + zeros.min(keep_zeros), 0);
+        Ok(out)
     }
 
     fn read_at(&self, path: &Path, offset: u64, len: usize) -> io::Result<Vec<u8>> {

@@ -12,7 +12,7 @@ use crate::error::StorageError;
 use crate::fs::Fs;
 use crate::log_files::{list_log_files, select_log_files};
 use crate::log_record::RecordDamage;
-use crate::log_scan::{LogEnd, LogFileScan, DEFAULT_MAX_RECORD_LEN};
+use crate::log_scan::{read_log_file, LogEnd, LogFileScan, DEFAULT_MAX_RECORD_LEN};
 use crate::torn_tail::TornTail;
 
 /// Settings for reading logs.
@@ -121,7 +121,8 @@ impl<F: Fs> TxnLogReader<F> {
     }
 
     fn load(&self, path: &Path) -> Result<(Bytes, LogFileScan), StorageError> {
-        let bytes = self.fs.read(path).map_err(StorageError::io("read", path))?;
+        let bytes = read_log_file(&self.fs, path, self.opts.max_record_len)
+            .map_err(StorageError::io("read", path))?;
         let scan = LogFileScan::scan(&bytes, self.opts.max_record_len);
         check_header(path, &scan)?;
         Ok((Bytes::from(bytes), scan))
