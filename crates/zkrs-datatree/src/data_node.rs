@@ -5,8 +5,8 @@ use std::sync::LazyLock;
 use bytes::Bytes;
 use zkrs_jute::{Stat, StatPersisted};
 
+use crate::child_set::ChildSet;
 use crate::ephemeral_type::EphemeralType;
-use crate::node_map::ChildSet;
 
 /// One znode: its data, ACL reference, persisted stat and child names.
 ///
@@ -45,7 +45,7 @@ impl DataNode {
 
     /// The child names, sorted.
     pub fn children(&self) -> impl ExactSizeIterator<Item = &str> + DoubleEndedIterator + '_ {
-        self.child_set().iter().map(|c| &**c)
+        self.child_set().iter()
     }
 
     /// Whether `name` is a child.
@@ -90,18 +90,14 @@ impl DataNode {
     }
 
     pub(crate) fn add_child(&mut self, name: &str) -> bool {
-        let set = self.children.get_or_insert_with(Box::default);
-        if set.contains(name) {
-            return false;
-        }
-        set.insert(Box::from(name)).is_none()
+        self.children.get_or_insert_with(Box::default).insert(name)
     }
 
     pub(crate) fn remove_child(&mut self, name: &str) -> bool {
         let Some(set) = self.children.as_mut() else {
             return false;
         };
-        let removed = set.remove(name).is_some();
+        let removed = set.remove(name);
         if set.is_empty() {
             self.children = None;
         }

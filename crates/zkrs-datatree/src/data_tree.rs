@@ -1499,10 +1499,7 @@ impl DataTree {
 
 enum Frame<'a> {
     Node(&'a str, &'a DataNode),
-    Children(
-        &'a str,
-        imbl::ordset::Iter<'a, Box<str>, imbl::shared_ptr::DefaultSharedPtr>,
-    ),
+    Children(&'a str, crate::child_set::Iter<'a>),
 }
 
 /// Pre-order iterator over a [`DataTree`] or a [`SnapshotView`] (see [`DataTree::iter_preorder`]).

@@ -17,7 +17,8 @@
 //! - `data_tree`: [`DataTree`] (nodes, reads, `processTxn`, watches, snapshot loading),
 //!   [`TreeConfig`], [`SnapshotNode`], the pre-order iterator.
 //! - `data_node`: [`DataNode`], one znode, and `copyStat` ([`DataNode::client_stat`]).
-//! - `node_map`: the znode table and child sets, persistent (copy-on-write) collections.
+//! - `node_map`: [`node_map::NodeMap`], the znode table, sharded and copy-on-write.
+//! - `child_set`: [`child_set::ChildSet`], a node's sorted child names in copy-on-write chunks.
 //! - `snapshot_view`: [`SnapshotView`], an O(1) frozen copy of the nodes for a snapshot thread.
 //! - `txn_result`: [`ProcessTxnResult`].
 //! - `acl_cache`: [`AclCache`] (`ReferenceCountedACLCache`).
@@ -34,6 +35,7 @@
 #![forbid(unsafe_code)]
 
 pub mod acl_cache;
+pub mod child_set;
 pub mod data_node;
 pub mod data_tree;
 pub mod digest;

@@ -22,10 +22,6 @@ use crate::data_node::DataNode;
 /// cheaper than SipHash on short strings.
 pub type NodeHasher = foldhash::quality::RandomState;
 
-/// A node's child names, sorted; a persistent B-tree, so copying a node that a snapshot still
-/// holds (to change it) is O(1) even with 100,000s of children.
-pub type ChildSet = imbl::OrdSet<Box<str>>;
-
 /// log2 of [`SHARDS`].
 const SHARD_BITS: u32 = 12;
 /// The number of shards: a copy costs this many pointer copies; a shard copied for a write holds
