@@ -13,14 +13,16 @@ fn zkrs() -> Command {
     Command::new(env!("CARGO_BIN_EXE_zkrs"))
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("zkrs-cli-tests-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir.join(name)
+/// A directory removed when the test ends.
+fn scratch_dir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("zkrs-cli-tests-")
+        .tempdir()
+        .expect("scratch dir")
 }
 
-fn write_cfg(name: &str, text: &str) -> PathBuf {
-    let path = scratch(name);
+fn write_cfg(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
+    let path = dir.path().join(name);
     std::fs::write(&path, text).expect("write cfg");
     path
 }
@@ -64,7 +66,12 @@ fn version_names_the_emulated_zookeeper() {
 
 #[test]
 fn bad_config_exits_2_naming_file_line_and_key() {
-    let path = write_cfg("bad.cfg", "dataDir=/tmp/x\nclientPort=2181\ntickTime=abc\n");
+    let dir = scratch_dir();
+    let path = write_cfg(
+        &dir,
+        "bad.cfg",
+        "dataDir=/tmp/x\nclientPort=2181\ntickTime=abc\n",
+    );
     let out = zkrs().arg("server").arg(&path).output().expect("run");
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -84,10 +91,12 @@ fn missing_config_file_exits_2() {
 
 #[test]
 fn quorum_config_exits_2_with_a_clear_message() {
-    let data = scratch("quorum-data");
+    let dir = scratch_dir();
+    let data = dir.path().join("quorum-data");
     std::fs::create_dir_all(&data).expect("data dir");
     std::fs::write(data.join("myid"), "1\n").expect("myid");
     let path = write_cfg(
+        &dir,
         "quorum.cfg",
         &format!(
             "tickTime=2000\ninitLimit=5\nsyncLimit=2\ndataDir={}\nclientPort=2181\n\
@@ -105,8 +114,10 @@ fn quorum_config_exits_2_with_a_clear_message() {
 #[test]
 fn serves_then_exits_0_on_sigterm() {
     let port = free_port();
-    let data = scratch("serve-data");
+    let dir = scratch_dir();
+    let data = dir.path().join("serve-data");
     let path = write_cfg(
+        &dir,
         "serve.cfg",
         &format!(
             "tickTime=2000\nclientPort={port}\nclientPortAddress=127.0.0.1\ndataDir={}\n\
