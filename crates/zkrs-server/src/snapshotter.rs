@@ -100,6 +100,7 @@ impl Snapshotter {
         let spawned = std::thread::Builder::new()
             .name("Snapshot Thread".to_owned())
             .spawn(move || {
+                lower_priority();
                 let t = Instant::now();
                 let event = match snap.write(&tree, sessions, compression, &opts) {
                     Ok(path) => StorageEvent::SnapshotDone {
@@ -156,5 +157,33 @@ impl Snapshotter {
     /// The snapshot directory.
     pub fn dir(&self) -> PathBuf {
         self.snap.dir().to_path_buf()
+    }
+}
+
+/// Lowers this (snapshot) thread's CPU priority to the lowest niceness, so that on a busy
+/// machine the serialization gives way to the threads clients wait on. Best effort.
+fn lower_priority() {
+    if let Err(e) =
+        thread_priority::set_current_thread_priority(thread_priority::ThreadPriority::Min)
+    {
+        tracing::debug!("cannot lower the snapshot thread's priority: {e:?}");
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    /// The snapshot thread runs at niceness 19 (field 19 of `/proc/thread-self/stat`).
+    #[test]
+    fn the_snapshot_thread_is_niced() {
+        let nice = std::thread::spawn(|| {
+            super::lower_priority();
+            let stat = std::fs::read_to_string("/proc/thread-self/stat").expect("stat");
+            // The command name (field 2) may hold spaces; fields after it are plain.
+            let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+            after.split_whitespace().nth(16).map(str::to_owned)
+        })
+        .join()
+        .expect("thread");
+        assert_eq!(nice.as_deref(), Some("19"));
     }
 }
