@@ -3,12 +3,14 @@
 //!
 //! ```text
 //! cargo build --release --locked -p zkrs-storage --example restore_timing
-//! target/release/examples/restore_timing <dataDir> [restore|snapshot]
+//! target/release/examples/restore_timing <dataDir> [restore|snapshot|serialize]
 //! ```
 //!
 //! `<dataDir>` holds `version-2` (dataLogDir = dataDir). `restore` (the default) times one
 //! `FileTxnSnapLog::restore`: the newest snapshot plus the replay of the log tail after it.
-//! `snapshot` times `FileSnap::read` of the newest snapshot alone. `restore-thread` and
+//! `snapshot` times `FileSnap::read` of the newest snapshot alone. `serialize` restores, then
+//! times streaming a snapshot of the tree into a sink that drops the bytes (the snapshot
+//! thread's CPU work without the disk). `restore-thread` and
 //! `snapshot-thread` do the same on a spawned thread, as the server does (with glibc, a thread
 //! other than the main one allocates from its own arena). One measurement per process:
 //! repeating in one process would make each run pay for freeing the previous tree (glibc
@@ -22,7 +24,9 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use zkrs_storage::{FileTxnSnapLog, OsFs, SnapshotReadOptions, StorageOptions};
+use zkrs_storage::{
+    FileTxnSnapLog, OsFs, SnapshotReadOptions, SnapshotWriteOptions, SnapshotWriter, StorageOptions,
+};
 
 /// CPU time of this thread in ms (`/proc/thread-self/schedstat`, first field, ns); 0 elsewhere.
 fn thread_cpu_ms() -> f64 {
@@ -35,7 +39,7 @@ fn thread_cpu_ms() -> f64 {
 fn main() {
     let mut args = std::env::args().skip(1);
     let Some(dir) = args.next().map(PathBuf::from) else {
-        eprintln!("usage: restore_timing <dataDir> [restore|snapshot]");
+        eprintln!("usage: restore_timing <dataDir> [restore|snapshot|serialize]");
         std::process::exit(2);
     };
     let mode = args.next().unwrap_or_else(|| "restore".to_owned());
@@ -81,6 +85,27 @@ fn run(dir: PathBuf, mode: &str) {
                 .expect("read the snapshot");
             let e = elapsed();
             (e, format!("{} znodes", l.tree.node_count()))
+        }
+        "serialize" => {
+            // What the snapshot thread does, minus the disk: restore, then time streaming a
+            // snapshot of the view into a sink that drops the bytes.
+            let r = log.restore().expect("restore");
+            let view = r.tree.view();
+            let sessions: Vec<(i64, i32)> = r.sessions.iter().map(|(k, v)| (*k, *v)).collect();
+            let c = thread_cpu_ms();
+            let t = Instant::now();
+            let mut sink = |_: &[u8]| Ok(());
+            let n = SnapshotWriter::serialize_to(
+                &view,
+                sessions,
+                &SnapshotWriteOptions::default(),
+                &mut sink,
+            )
+            .expect("serialize");
+            (
+                (t.elapsed().as_secs_f64() * 1e3, thread_cpu_ms() - c),
+                format!("{n} bytes, {} znodes", view.len()),
+            )
         }
         other => {
             eprintln!("unknown mode {other:?}");

@@ -60,7 +60,7 @@ fn dec(what: &'static str) -> impl FnOnce(DecodeError) -> SnapshotFormatError {
 
 struct Sealer<'a> {
     bytes: &'a [u8],
-    hasher: adler2::Adler32,
+    hasher: simd_adler32::Adler32,
     hashed: usize,
 }
 
@@ -69,9 +69,9 @@ impl Sealer<'_> {
     /// before it; then the `"/"` marker.
     fn check(&mut self, r: &mut JuteReader<'_>, seal: u8) -> Result<(), SnapshotFormatError> {
         let pos = r.position();
-        self.hasher.write_slice(&self.bytes[self.hashed..pos]);
+        self.hasher.write(&self.bytes[self.hashed..pos]);
         self.hashed = pos;
-        let computed = self.hasher.checksum();
+        let computed = self.hasher.finish();
         let stored = r.read_i64().map_err(dec("seal"))?;
         if stored != i64::from(computed) {
             return Err(SnapshotFormatError::SealMismatch {
@@ -216,7 +216,7 @@ impl LoadedSnapshot {
 
         let mut sealer = Sealer {
             bytes,
-            hasher: adler2::Adler32::new(),
+            hasher: simd_adler32::Adler32::new(),
             hashed: 0,
         };
         sealer.check(&mut r, 1)?;

@@ -61,7 +61,7 @@ pub type SnapshotSink<'a> = dyn FnMut(&[u8]) -> std::io::Result<()> + 'a;
 /// copying a buffer that size on every snapshot).
 pub struct SnapshotWriter<'a> {
     out: Vec<u8>,
-    hasher: adler2::Adler32,
+    hasher: simd_adler32::Adler32,
     /// `out[..hashed]` is already in `hasher`.
     hashed: usize,
     sink: Option<&'a mut SnapshotSink<'a>>,
@@ -78,7 +78,7 @@ impl SnapshotWriter<'_> {
     ) -> Vec<u8> {
         let mut w = SnapshotWriter {
             out: Vec::with_capacity(4096),
-            hasher: adler2::Adler32::new(),
+            hasher: simd_adler32::Adler32::new(),
             hashed: 0,
             sink: None,
             written: 0,
@@ -99,7 +99,7 @@ impl SnapshotWriter<'_> {
     ) -> std::io::Result<u64> {
         let mut w = SnapshotWriter {
             out: Vec::with_capacity(SNAPSHOT_CHUNK_BYTES + 64 * 1024),
-            hasher: adler2::Adler32::new(),
+            hasher: simd_adler32::Adler32::new(),
             hashed: 0,
             sink: Some(sink),
             written: 0,
@@ -188,7 +188,7 @@ impl SnapshotWriter<'_> {
         let Some(sink) = self.sink.as_mut() else {
             return Ok(());
         };
-        self.hasher.write_slice(&self.out[self.hashed..]);
+        self.hasher.write(&self.out[self.hashed..]);
         sink(&self.out)?;
         self.written += self.out.len() as u64;
         self.out.clear();
@@ -239,9 +239,9 @@ impl SnapshotWriter<'_> {
 
     /// `SnapStream.sealStream`: the Adler32 of every byte so far, then `"/"`.
     fn seal(&mut self) {
-        self.hasher.write_slice(&self.out[self.hashed..]);
+        self.hasher.write(&self.out[self.hashed..]);
         self.hashed = self.out.len();
-        let sum = self.hasher.checksum();
+        let sum = self.hasher.finish();
         self.out.put_i64(i64::from(sum));
         self.put_str("/");
     }
