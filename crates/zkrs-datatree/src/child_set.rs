@@ -64,9 +64,18 @@ impl ChildSet {
             self.len = 1;
             return true;
         }
-        let i = self.chunk_for(name);
-        let Err(at) = self.chunks[i].binary_search_by(|n| (**n).cmp(name)) else {
-            return false;
+        // Names past the last one (a snapshot loads children in order; sequential znodes are
+        // created in order) append without a search.
+        let last = self.chunks.len() - 1;
+        let (i, at) = match self.chunks[last].last() {
+            Some(max) if &**max < name => (last, self.chunks[last].len()),
+            _ => {
+                let i = self.chunk_for(name);
+                let Err(at) = self.chunks[i].binary_search_by(|n| (**n).cmp(name)) else {
+                    return false;
+                };
+                (i, at)
+            }
         };
         let chunk = Arc::make_mut(&mut self.chunks[i]);
         chunk.insert(at, Box::from(name));
