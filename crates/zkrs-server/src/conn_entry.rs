@@ -9,6 +9,7 @@
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 
+use bytes::{Bytes, BytesMut};
 use zkrs_jute::{xid, ConnectResponse, Jute, JuteReader, OpCode};
 
 use zkrs_session::ConnId;
@@ -66,6 +67,57 @@ pub struct ConnEntry {
     /// Negotiated session timeout; 0 until connected.
     pub session_timeout_ms: i64,
     pending: VecDeque<Pending>,
+    /// Replies produced for this connection in the current core-loop iteration, not yet handed
+    /// to the writer.
+    pub out: OutBatch,
+}
+
+/// The replies for one connection produced in one core-loop iteration. The driver sends them
+/// as ONE buffer when the iteration ends (one `send()`, and at most one wake-up of the writer
+/// task, instead of a queue entry and a possible wake-up per frame: the write path was the
+/// largest cost of the mixed-load profile, docs/performance.md). Order is kept: frames are
+/// appended in the order the core emitted them, and a `Close` flushes the batch before it is
+/// queued.
+#[derive(Debug, Default)]
+pub struct OutBatch {
+    /// The frames, in order (slices of the core's output arena; reused vector).
+    frames: Vec<Bytes>,
+    len: usize,
+}
+
+impl OutBatch {
+    /// Appends one frame; returns true if the batch was empty (the connection needs a flush).
+    pub fn push(&mut self, frame: Bytes) -> bool {
+        self.len += frame.len();
+        self.frames.push(frame);
+        self.frames.len() == 1
+    }
+
+    /// Takes the whole batch as one buffer of exactly its size, and its frame count; `None` if
+    /// it is empty. Even a single frame is copied: the frames share the core's output arena,
+    /// and a writer holding one for a slow client must not pin a whole arena block.
+    pub fn take(&mut self) -> Option<(Bytes, usize)> {
+        let mut buf = BytesMut::with_capacity(self.len);
+        let frames = self.take_into(&mut buf);
+        (frames > 0).then(|| (buf.freeze(), frames))
+    }
+
+    /// Appends the whole batch to `buf` (a reused scratch buffer); returns the frame count.
+    pub fn take_into(&mut self, buf: &mut BytesMut) -> usize {
+        let frames = self.frames.len();
+        buf.reserve(self.len);
+        for f in self.frames.drain(..) {
+            buf.extend_from_slice(&f);
+        }
+        self.len = 0;
+        frames
+    }
+
+    /// Drops the batch (the connection is closing without a flush).
+    pub fn clear(&mut self) {
+        self.frames.clear();
+        self.len = 0;
+    }
 }
 
 impl ConnEntry {
@@ -81,7 +133,16 @@ impl ConnEntry {
             session_id: 0,
             session_timeout_ms: 0,
             pending: VecDeque::new(),
+            out: OutBatch::default(),
         }
+    }
+
+    /// From now on nothing more is written by the core task: the batch is dropped, and so is
+    /// its handle on the socket (the writer becomes its only owner and can shut it down).
+    pub fn mark_closing(&mut self) {
+        self.closing = true;
+        self.out.clear();
+        self.link.socket = None;
     }
 
     /// Requests in flight.
@@ -218,6 +279,7 @@ mod tests {
             writer,
             counters: Arc::default(),
             abort: Arc::new(Notify::new()),
+            socket: None,
         };
         ConnEntry::new(1, "127.0.0.1:1".parse().expect("addr"), link, 0)
     }
@@ -261,6 +323,33 @@ mod tests {
         let eff = e.observe_send(&reply(-2, 0x14, 0), 30);
         assert_eq!(eff.completed.map(|c| c.op), Some(Some(OpCode::Ping)));
         assert_eq!(e.outstanding(), 0);
+    }
+
+    #[test]
+    fn out_batch_concatenates_in_order() {
+        let mut b = OutBatch::default();
+        assert_eq!(b.take(), None);
+        // One frame.
+        assert!(b.push(Bytes::from_static(b"one")));
+        assert_eq!(b.take(), Some((Bytes::from_static(b"one"), 1)));
+        assert_eq!(b.take(), None);
+        // Several go out as one buffer, in push order; the buffer is reused afterwards.
+        assert!(b.push(Bytes::from_static(b"a")));
+        assert!(!b.push(Bytes::from_static(b"bb")));
+        assert!(!b.push(Bytes::from_static(b"ccc")));
+        assert_eq!(b.take(), Some((Bytes::from_static(b"abbccc"), 3)));
+        assert!(b.push(Bytes::from_static(b"d")));
+        assert!(!b.push(Bytes::from_static(b"e")));
+        assert_eq!(b.take(), Some((Bytes::from_static(b"de"), 2)));
+        assert!(b.push(Bytes::from_static(b"f")));
+        assert!(!b.push(Bytes::from_static(b"g")));
+        let mut scratch = BytesMut::from(&b"old"[..]);
+        assert_eq!(b.take_into(&mut scratch), 2);
+        assert_eq!(&scratch[..], b"oldfg");
+        assert_eq!(b.take(), None);
+        assert!(b.push(Bytes::from_static(b"x")));
+        b.clear();
+        assert_eq!(b.take(), None);
     }
 
     #[test]

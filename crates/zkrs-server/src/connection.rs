@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
-use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch, Notify};
@@ -35,6 +35,12 @@ const LINGER_DRAIN_BYTES_MAX: usize = 64 * 1024;
 
 /// Bytes requested from the socket per read when the buffer has less room than this.
 const READ_CHUNK: usize = 8 * 1024;
+
+/// A writer that fell behind gathers queued commands into one write until it holds this many
+/// bytes (it stops at the first command past it).
+const GATHER_MAX: usize = 256 * 1024;
+/// The gather buffer is kept between writes only up to this capacity.
+const GATHER_KEEP: usize = 64 * 1024;
 
 /// One accepted connection, before its task starts.
 #[derive(Debug)]
@@ -69,6 +75,7 @@ impl Connection {
             permit,
         } = self;
         let (mut rd, wr) = stream.into_split();
+        let wr = Arc::new(wr);
         let (writer_tx, writer_rx) = mpsc::channel(WRITE_QUEUE_CAPACITY);
         let counters = Arc::new(ConnCounters::default());
         let abort = Arc::new(Notify::new());
@@ -76,6 +83,7 @@ impl Connection {
             writer: writer_tx,
             counters: Arc::clone(&counters),
             abort: Arc::clone(&abort),
+            socket: Some(Arc::clone(&wr)),
         };
         if events
             .send(Event::Opened { conn, remote, link })
@@ -170,39 +178,88 @@ async fn read_loop(
     }
 }
 
-/// Writes what the core task queues, flushing whenever the queue runs dry.
+/// Writes what the core task queues. Each command already holds every reply of one core-loop
+/// iteration; if the writer fell behind and several commands wait, they are gathered into one
+/// buffer (up to about `GATHER_MAX` bytes) so they too leave in one `send()`.
+///
+/// The core task writes to `wr` itself while nothing is queued here (see `ConnLink::socket`):
+/// it only does so when `counters.queued_frames` is 0, and this loop lowers that count only
+/// after a write has completed, so the two never write at the same time and bytes keep their
+/// order.
 async fn write_loop(
-    wr: OwnedWriteHalf,
+    wr: Arc<OwnedWriteHalf>,
     mut rx: mpsc::Receiver<WriteCmd>,
     throttle: &Throttle,
     counters: &ConnCounters,
 ) -> CloseReason {
-    let mut out = BufWriter::new(wr);
+    let mut gather = BytesMut::new();
     loop {
         let Some(cmd) = rx.recv().await else {
             return CloseReason::ServerGone;
         };
-        match cmd {
-            WriteCmd::Bytes(bytes) => {
-                let written = out.write_all(&bytes).await;
-                throttle.frame_written(counters, bytes.len());
-                if let Err(e) = written {
-                    return CloseReason::WriteError(e);
+        let (first, mut frames) = match cmd {
+            WriteCmd::Frames { bytes, frames } => (bytes, frames),
+            WriteCmd::Close => return close_write(wr).await,
+        };
+        let mut close = false;
+        let (written, len) = if rx.is_empty() {
+            // The usual case: one command, written without a copy.
+            (write_all(&wr, &first).await, first.len())
+        } else {
+            gather.clear();
+            gather.extend_from_slice(&first);
+            drop(first);
+            while gather.len() < GATHER_MAX {
+                match rx.try_recv() {
+                    Ok(WriteCmd::Frames { bytes, frames: n }) => {
+                        gather.extend_from_slice(&bytes);
+                        frames += n;
+                    }
+                    Ok(WriteCmd::Close) => {
+                        close = true;
+                        break;
+                    }
+                    Err(_) => break,
                 }
             }
-            WriteCmd::Close => {
-                // Best effort: the client may already be gone.
-                let _ = out.flush().await;
-                let _ = out.shutdown().await;
-                return CloseReason::ClosedByServer;
+            let done = (write_all(&wr, &gather).await, gather.len());
+            if gather.capacity() > GATHER_KEEP {
+                // Do not hold a large buffer for the rest of the connection's life.
+                gather = BytesMut::new();
             }
+            done
+        };
+        throttle.frame_written(counters, frames, len);
+        if let Err(e) = written {
+            return CloseReason::WriteError(e);
         }
-        if rx.is_empty() {
-            if let Err(e) = out.flush().await {
-                return CloseReason::WriteError(e);
-            }
+        if close {
+            return close_write(wr).await;
         }
     }
+}
+
+/// Writes all of `buf`, waiting for the socket to accept more when it is full.
+async fn write_all(wr: &OwnedWriteHalf, mut buf: &[u8]) -> std::io::Result<()> {
+    while !buf.is_empty() {
+        match wr.try_write(buf) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => buf = &buf[n..],
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => wr.writable().await?,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// `WriteCmd::Close`: everything queued before is written; shut down the sending side. The
+/// core task dropped its handle on the socket before it queued the close, so this is the last.
+async fn close_write(wr: Arc<OwnedWriteHalf>) -> CloseReason {
+    if let Ok(mut wr) = Arc::try_unwrap(wr) {
+        // Best effort: the client may already be gone.
+        let _ = wr.shutdown().await;
+    }
+    CloseReason::ClosedByServer
 }
 
 /// Resolves once shutdown is signalled (or the signal's sender is gone). Drops the watch guard

@@ -6,15 +6,18 @@
 //! "snapshot due" (→ a clone of the tree to the [`Snapshotter`]), and failures.
 //!
 //! It never awaits anything but its event queues and its timer: writers are fed with
-//! `try_send`, and so is the txn log thread, so neither a client that stops reading nor a slow
-//! fsync can stall the server.
+//! `try_send` (or, when a connection's writer is idle, the socket is written with a
+//! non-blocking `try_write`), and so is the txn log thread, so neither a client that stops
+//! reading nor a slow fsync can stall the server. The replies of one loop iteration leave for
+//! each connection as one buffer.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use tokio::sync::mpsc::{self, error::TrySendError};
 use zkrs_jute::{ClientFrame, ErrorCode, FourLetterWord, OpCode};
 use zkrs_session::{Clock, ConnId, Output, ServerCore};
@@ -22,6 +25,7 @@ use zkrs_session::{Clock, ConnId, Output, ServerCore};
 use crate::config::ServerConfig;
 use crate::conn_entry::{connection_expiry, ConnEntry};
 use crate::conn_limits::ConnLimits;
+use crate::connection::WRITE_QUEUE_CAPACITY;
 use crate::core_view::CoreView;
 use crate::database::StartupStats;
 use crate::error::ServerError;
@@ -73,6 +77,10 @@ pub struct Driver {
     last_tick_mono_ms: u64,
     /// Next connection-expiry sweep (every tickTime).
     next_sweep_mono_ms: u64,
+    /// Connections whose `ConnEntry::out` holds frames to hand to their writer.
+    dirty: Vec<ConnId>,
+    /// Where a batch is gathered for a direct write (reused).
+    scratch: BytesMut,
 }
 
 impl Driver {
@@ -107,6 +115,8 @@ impl Driver {
             trace_mask: DEFAULT_TRACE_MASK,
             last_tick_mono_ms: now.mono_ms,
             next_sweep_mono_ms: now.mono_ms + config.tick_time_ms(),
+            dirty: Vec::new(),
+            scratch: BytesMut::new(),
             config,
         }
     }
@@ -283,7 +293,7 @@ impl Driver {
                     "closing idle connection"
                 );
                 self.stats.connections_expired += 1;
-                e.closing = true;
+                e.mark_closing();
                 e.link.abort.notify_one();
             }
         }
@@ -388,32 +398,37 @@ impl Driver {
             );
             four_letter::refusal(word)
         };
-        self.queue(conn, WriteCmd::Bytes(Bytes::from(text)));
+        self.push_out(conn, Bytes::from(text));
         self.close(conn);
     }
 
     /// Carries out everything the core has asked for; txns go to the txn log thread in one
-    /// batch (their replies are released when it reports them durable).
+    /// batch (their replies are released when it reports them durable). The frames for each
+    /// connection are gathered and handed to its writer as one buffer at the end (or before a
+    /// close), so all the replies of one iteration leave in one `send()`.
     fn drain_outputs(&mut self) {
+        // One clock read for the whole drain (the reply latencies are in milliseconds), not
+        // two per reply.
+        let now_mono_ms = self.clock.now().mono_ms;
         while let Some(output) = self.core.poll_output() {
             match output {
-                Output::Send { conn, frame } => self.send_frame(conn, frame),
+                Output::Send { conn, frame } => self.send_frame(conn, frame, now_mono_ms),
                 Output::Close { conn } => self.close(conn),
                 Output::Persist { entry } => self.persister.append(entry),
             }
         }
         self.persister.submit();
+        self.flush_all();
     }
 
-    fn send_frame(&mut self, conn: ConnId, frame: Bytes) {
-        let now = self.clock.now();
+    fn send_frame(&mut self, conn: ConnId, frame: Bytes, now_mono_ms: u64) {
         let Some(e) = self.conns.get_mut(&conn) else {
             return;
         };
         if e.closing {
             return;
         }
-        let effect = e.observe_send(&frame, now.mono_ms);
+        let effect = e.observe_send(&frame, now_mono_ms);
         self.throttle.release(&e.link.counters, effect.released);
         let s = &mut self.stats;
         s.response_bytes += frame.len() as u64;
@@ -435,49 +450,421 @@ impl Driver {
                 s.auth_failed += 1;
             }
         }
-        self.queue(conn, WriteCmd::Bytes(frame));
+        self.push_out(conn, frame);
     }
 
-    /// Queues a close after what was queued before.
+    /// Appends a frame to the connection's batch for this iteration.
+    fn push_out(&mut self, conn: ConnId, frame: Bytes) {
+        let Some(e) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        if e.out.push(frame) {
+            self.dirty.push(conn);
+        }
+    }
+
+    /// Hands every connection's batch to its writer.
+    fn flush_all(&mut self) {
+        let mut dirty = std::mem::take(&mut self.dirty);
+        for conn in dirty.drain(..) {
+            self.flush(conn);
+        }
+        // Keep the vector's allocation for the next iteration.
+        self.dirty = dirty;
+    }
+
+    /// Sends the connection's batch (if any): written to the socket at once when the writer
+    /// has nothing pending and the socket takes it all, else (the rest) handed to the writer
+    /// as one command.
+    fn flush(&mut self, conn: ConnId) {
+        let Some(e) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        if e.closing {
+            // Aborted (expired, or not reading) after the frames were gathered: as before
+            // batching, nothing more is written to it.
+            e.out.clear();
+            return;
+        }
+        let direct = match &e.link.socket {
+            // `queued_frames` is raised only here (this task) and lowered by the writer once
+            // its write completed: at 0 the writer holds nothing unwritten, so writing here
+            // keeps the order.
+            Some(socket) if e.link.counters.queued_frames.load(Ordering::Acquire) == 0 => {
+                Some(socket)
+            }
+            _ => None,
+        };
+        let (bytes, frames) = match direct {
+            Some(socket) => {
+                // Gathered in a reused buffer: no allocation when the socket takes it all.
+                let scratch = &mut self.scratch;
+                scratch.clear();
+                let frames = e.out.take_into(scratch);
+                if frames == 0 {
+                    return;
+                }
+                // A full socket or an error leaves the rest to the writer (which waits for
+                // room, or meets the error and closes the connection as before).
+                let rest = match socket.try_write(scratch) {
+                    Ok(n) => &scratch[n..],
+                    Err(_) => &scratch[..],
+                };
+                if rest.is_empty() {
+                    return;
+                }
+                (Bytes::copy_from_slice(rest), frames)
+            }
+            None => match e.out.take() {
+                Some(batch) => batch,
+                None => return,
+            },
+        };
+        self.queue(conn, WriteCmd::Frames { bytes, frames });
+    }
+
+    /// Queues a close after what was queued before (the connection's batch is flushed first).
     fn close(&mut self, conn: ConnId) {
-        if let Some(e) = self.conns.get_mut(&conn) {
+        if let Some(e) = self.conns.get(&conn) {
             if e.closing {
                 return;
             }
-            e.closing = true;
+        }
+        self.flush(conn);
+        if let Some(e) = self.conns.get_mut(&conn) {
+            if e.closing {
+                // The flush found the client not reading and aborted the connection.
+                return;
+            }
+            e.mark_closing();
         }
         self.queue(conn, WriteCmd::Close);
     }
 
-    /// Hands one command to the connection's writer without waiting. A full queue means the
-    /// client has not read its replies for a long time: the connection is closed at once.
+    /// Hands one command to the connection's writer without waiting. More than
+    /// `WRITE_QUEUE_CAPACITY` frames not yet written (or a full queue) means the client has not
+    /// read its replies for a long time: the connection is closed at once. The limit counts
+    /// frames, not commands, so batching does not let more replies pile up than before.
     fn queue(&mut self, conn: ConnId, cmd: WriteCmd) {
         let Some(e) = self.conns.get_mut(&conn) else {
             return;
         };
-        let len = match &cmd {
-            WriteCmd::Bytes(b) => Some(b.len()),
-            WriteCmd::Close => None,
+        let (frames, len) = match &cmd {
+            WriteCmd::Frames { bytes, frames } => (*frames, bytes.len()),
+            WriteCmd::Close => (0, 0),
         };
-        if let Some(len) = len {
-            self.throttle.frame_queued(&e.link.counters, len);
-        }
-        match e.link.writer.try_send(cmd) {
-            Ok(()) => {}
-            Err(err) => {
-                if let Some(len) = len {
-                    self.throttle.frame_written(&e.link.counters, len);
-                }
-                if let TrySendError::Full(_) = err {
-                    tracing::warn!(
-                        conn,
-                        remote = %e.remote,
-                        "client is not reading its replies; closing the connection"
-                    );
-                    e.closing = true;
-                    e.link.abort.notify_one();
+        let counters = &e.link.counters;
+        let over = frames > 0
+            && counters
+                .queued_frames
+                .load(Ordering::Acquire)
+                .saturating_add(frames)
+                > WRITE_QUEUE_CAPACITY;
+        let full = over || {
+            if frames > 0 {
+                self.throttle.frame_queued(counters, frames, len);
+            }
+            match e.link.writer.try_send(cmd) {
+                Ok(()) => false,
+                Err(err) => {
+                    if frames > 0 {
+                        self.throttle.frame_written(counters, frames, len);
+                    }
+                    matches!(err, TrySendError::Full(_))
                 }
             }
+        };
+        if full {
+            tracing::warn!(
+                conn,
+                remote = %e.remote,
+                "client is not reading its replies; closing the connection"
+            );
+            e.mark_closing();
+            e.link.abort.notify_one();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::net::tcp::OwnedWriteHalf;
+    use tokio::sync::Notify;
+    use zkrs_jute::{
+        ConnectRequest, ExistsRequest, GetDataRequest, Request, RequestDecodeError, RequestHeader,
+        TxnEntry,
+    };
+    use zkrs_storage::{FileSnap, OsFs, SnapshotCompression, SnapshotWriteOptions};
+
+    use crate::database::StartupStats;
+    use crate::event::ConnLink;
+    use crate::throttle::ConnCounters;
+
+    struct Harness {
+        driver: Driver,
+        batches: mpsc::Receiver<Vec<TxnEntry>>,
+        _storage_tx: mpsc::Sender<StorageEvent>,
+        _events_tx: mpsc::Sender<Event>,
+        _dir: tempfile::TempDir,
+    }
+
+    fn harness() -> Harness {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = Arc::new(ServerConfig::loopback(dir.path()));
+        let clock = ServerClock::new();
+        let core = ServerCore::new(config.core.clone(), clock.now());
+        let (batches_tx, batches) = mpsc::channel(crate::persister::SYNC_QUEUE_BATCHES);
+        let (storage_tx, storage_rx) = mpsc::channel(16);
+        let storage = DriverStorage {
+            persister: Persister::new(batches_tx, std::thread::spawn(|| {})),
+            events: storage_rx,
+            snapshotter: Snapshotter::new(
+                FileSnap::new(OsFs, dir.path()),
+                SnapshotCompression::None,
+                SnapshotWriteOptions::default(),
+                storage_tx.clone(),
+            ),
+            purger: None,
+            startup: StartupStats::default(),
+        };
+        let (events_tx, events_rx) = mpsc::channel(16);
+        let driver = Driver::new(
+            config,
+            core,
+            storage,
+            "127.0.0.1:2181".parse().expect("addr"),
+            clock,
+            events_rx,
+            ConnLimits::new(0, 0),
+            Arc::new(Throttle::new(1000)),
+        );
+        Harness {
+            driver,
+            batches,
+            _storage_tx: storage_tx,
+            _events_tx: events_tx,
+            _dir: dir,
+        }
+    }
+
+    /// Splits a buffer of frames into their payloads.
+    fn frames(mut buf: &[u8]) -> Vec<&[u8]> {
+        let mut out = Vec::new();
+        while buf.len() >= 4 {
+            let len = i32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
+            out.push(&buf[4..4 + len]);
+            buf = &buf[4 + len..];
+        }
+        assert!(buf.is_empty(), "trailing bytes");
+        out
+    }
+
+    fn xid(payload: &[u8]) -> i32 {
+        i32::from_be_bytes([payload[0], payload[1], payload[2], payload[3]])
+    }
+
+    fn request(h: &mut Harness, counters: &ConnCounters, xid: i32, op: OpCode, request: Request) {
+        h.driver.throttle.acquire(counters);
+        h.driver.handle_event(Event::Frame {
+            conn: 1,
+            frame: ClientFrame::Request {
+                header: RequestHeader {
+                    xid,
+                    r#type: op.code(),
+                },
+                request: Ok(request),
+            },
+            wire_len: 0,
+        });
+    }
+
+    fn exists(path: &str) -> Request {
+        Request::Exists(ExistsRequest {
+            path: path.to_owned(),
+            watch: false,
+        })
+    }
+
+    /// Opens connection 1 with `socket` for direct writes (or none), and establishes its
+    /// session; returns its writer queue and counters, and what reached the writer queue for
+    /// the connect response.
+    fn open(
+        h: &mut Harness,
+        socket: Option<Arc<OwnedWriteHalf>>,
+    ) -> (mpsc::Receiver<WriteCmd>, Arc<ConnCounters>) {
+        let (writer, mut rx) = mpsc::channel(WRITE_QUEUE_CAPACITY);
+        let counters = Arc::new(ConnCounters::default());
+        let link = ConnLink {
+            writer,
+            counters: Arc::clone(&counters),
+            abort: Arc::new(Notify::new()),
+            socket,
+        };
+        h.driver.handle_event(Event::Opened {
+            conn: 1,
+            remote: "127.0.0.1:5000".parse().expect("addr"),
+            link,
+        });
+        h.driver.throttle.acquire(&counters);
+        h.driver.handle_event(Event::Frame {
+            conn: 1,
+            frame: ClientFrame::Connect(ConnectRequest {
+                protocol_version: 0,
+                last_zxid_seen: 0,
+                time_out: 30_000,
+                session_id: 0,
+                passwd: bytes::Bytes::from(vec![0u8; 16]),
+                read_only: Some(false),
+            }),
+            wire_len: 0,
+        });
+        h.driver.drain_outputs();
+        // Persist-before-ack: nothing is written before the createSession txn is durable.
+        assert!(rx.try_recv().is_err());
+        let batch = h.batches.try_recv().expect("createSession txn");
+        let zxid = batch.last().expect("one txn").header.zxid;
+        h.driver.core.handle_committed(zxid, h.driver.clock.now());
+        h.driver.drain_outputs();
+        (rx, counters)
+    }
+
+    /// Three reads handled in one iteration.
+    fn three_reads(h: &mut Harness, counters: &ConnCounters) {
+        request(h, counters, 1, OpCode::Exists, exists("/"));
+        let get = Request::GetData(GetDataRequest {
+            path: "/zookeeper".to_owned(),
+            watch: false,
+        });
+        request(h, counters, 2, OpCode::GetData, get);
+        request(h, counters, 3, OpCode::Exists, exists("/missing"));
+        h.driver.drain_outputs();
+    }
+
+    /// A read, then a request with an unknown opcode (answered, then the connection closes).
+    fn read_then_close(h: &mut Harness, counters: &ConnCounters) {
+        request(h, counters, 4, OpCode::Exists, exists("/"));
+        h.driver.throttle.acquire(counters);
+        h.driver.handle_event(Event::Frame {
+            conn: 1,
+            frame: ClientFrame::Request {
+                header: RequestHeader {
+                    xid: 5,
+                    r#type: 9999,
+                },
+                request: Err(RequestDecodeError::UnknownOpcode(9999)),
+            },
+            wire_len: 0,
+        });
+        h.driver.drain_outputs();
+    }
+
+    /// Every reply produced in one core-loop iteration reaches the connection's writer as ONE
+    /// command (one `send()`), in xid order; a close is queued after the batch it follows.
+    #[test]
+    fn replies_of_one_iteration_reach_the_writer_as_one_buffer() {
+        let mut h = harness();
+        let (mut rx, counters) = open(&mut h, None);
+        match rx.try_recv() {
+            Ok(WriteCmd::Frames { frames: 1, .. }) => {}
+            other => panic!("expected the connect response, got {other:?}"),
+        }
+
+        three_reads(&mut h, &counters);
+        let Ok(WriteCmd::Frames { bytes, frames: 3 }) = rx.try_recv() else {
+            panic!("expected one command holding three frames");
+        };
+        let payloads = frames(&bytes);
+        assert_eq!(
+            payloads.iter().map(|p| xid(p)).collect::<Vec<_>>(),
+            [1, 2, 3]
+        );
+        assert!(rx.try_recv().is_err(), "one command per iteration");
+        // The throttle counts frames, not commands.
+        assert_eq!(counters.queued_frames.load(Ordering::Acquire), 4);
+        assert_eq!(counters.outstanding.load(Ordering::Acquire), 0);
+
+        // A reply, then one that closes the connection: the batch, then the close.
+        read_then_close(&mut h, &counters);
+        let Ok(WriteCmd::Frames { bytes, frames: 2 }) = rx.try_recv() else {
+            panic!("expected one command holding two frames");
+        };
+        assert_eq!(
+            frames(&bytes).iter().map(|p| xid(p)).collect::<Vec<_>>(),
+            [4, 5]
+        );
+        assert_eq!(rx.try_recv().ok(), Some(WriteCmd::Close));
+        assert!(rx.try_recv().is_err());
+    }
+
+    /// With the writer idle, the core task writes each iteration's batch to the socket itself,
+    /// in one write; with the writer busy, the batch waits behind what it holds.
+    #[tokio::test]
+    async fn an_idle_writer_lets_the_core_task_write_directly() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let mut client = tokio::net::TcpStream::connect(listener.local_addr().expect("addr"))
+            .await
+            .expect("connect");
+        let (server, _) = listener.accept().await.expect("accept");
+        let (_server_rd, server_wr) = server.into_split();
+
+        let mut h = harness();
+        let (mut rx, counters) = open(&mut h, Some(Arc::new(server_wr)));
+        assert!(rx.try_recv().is_err(), "connect response written directly");
+        let mut received = Vec::new();
+        read_frames(&mut client, &mut received, 1).await;
+
+        three_reads(&mut h, &counters);
+        assert!(rx.try_recv().is_err(), "written directly");
+        assert_eq!(counters.queued_frames.load(Ordering::Acquire), 0);
+        let xids = read_frames(&mut client, &mut received, 4).await;
+        assert_eq!(xids[1..], [1, 2, 3]);
+
+        // The writer holds something unwritten: the batch goes behind it, through the queue.
+        counters.queued_frames.store(1, Ordering::Release);
+        read_then_close(&mut h, &counters);
+        let Ok(WriteCmd::Frames { bytes, frames: 2 }) = rx.try_recv() else {
+            panic!("expected one command holding two frames");
+        };
+        assert_eq!(
+            frames(&bytes).iter().map(|p| xid(p)).collect::<Vec<_>>(),
+            [4, 5]
+        );
+        assert_eq!(rx.try_recv().ok(), Some(WriteCmd::Close));
+        // Closing dropped the core task's handle on the socket: the writer owns it alone.
+        assert!(h.driver.conns[&1].link.socket.is_none());
+    }
+
+    /// Reads until `received` holds `n` complete frames; returns their xids.
+    async fn read_frames(
+        client: &mut tokio::net::TcpStream,
+        received: &mut Vec<u8>,
+        n: usize,
+    ) -> Vec<i32> {
+        use tokio::io::AsyncReadExt;
+        while frames_in(received) < n {
+            let read = tokio::time::timeout(Duration::from_secs(10), client.read_buf(received))
+                .await
+                .expect("replies in time")
+                .expect("read");
+            assert!(read > 0, "connection closed");
+        }
+        frames(received).iter().map(|p| xid(p)).collect()
+    }
+
+    /// Complete frames at the start of `buf`.
+    fn frames_in(mut buf: &[u8]) -> usize {
+        let mut n = 0;
+        while buf.len() >= 4 {
+            let len = i32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
+            if buf.len() < 4 + len {
+                break;
+            }
+            n += 1;
+            buf = &buf[4 + len..];
+        }
+        n
     }
 }

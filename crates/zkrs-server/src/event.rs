@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::{mpsc, Notify};
 use zkrs_jute::{ClientFrame, FrameError};
 use zkrs_session::ConnId;
@@ -43,13 +44,22 @@ pub struct ConnLink {
     /// Closes the connection at once, without flushing (`notify_one` keeps the permit if the
     /// connection task is not waiting yet).
     pub abort: Arc<Notify>,
+    /// The socket's sending side, shared with the writer. While the writer has nothing
+    /// unwritten (`counters.queued_frames == 0`), the core task writes a batch itself with a
+    /// non-blocking `try_write`, saving the writer task's wake-up; whatever does not fit goes
+    /// through `writer`, so the order is kept. Dropped (`None`) once the connection is
+    /// closing, so the writer is left the only owner and can shut the socket down.
+    pub socket: Option<Arc<OwnedWriteHalf>>,
 }
 
 /// A command for a connection's writer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WriteCmd {
-    /// Write this (already framed, or raw four-letter-word text) to the socket.
-    Bytes(Bytes),
+    /// Write `bytes` to the socket: `frames` complete frames (length prefixes included), all
+    /// the replies the core task produced for this connection in one loop iteration, in order;
+    /// or a four-letter word's raw text (`frames` 1). `frames` keeps the throttle's per-frame
+    /// accounting exact although one command now carries several frames.
+    Frames { bytes: Bytes, frames: usize },
     /// Flush what was queued before, then close the connection.
     Close,
 }

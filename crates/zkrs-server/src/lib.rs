@@ -5,6 +5,7 @@
 //!  clients ──TCP──> Listener ──spawn──> Connection task (one per client)
 //!                                         read loop: bytes → ClientFrameDecoder → Event ──┐
 //!                                         write loop: <── bounded queue of frames ───┐    │
+//!                                         (or the driver's try_write when idle)      │    │
 //!                                                                                    │    ▼
 //!                                              Driver (one task; owns the ServerCore) ◄───┘
 //!                                                handle_* → poll_output → Send / Close / Persist

@@ -101,17 +101,18 @@ impl Throttle {
         }
     }
 
-    /// One frame of `len` bytes was queued for `conn`'s writer.
-    pub fn frame_queued(&self, conn: &ConnCounters, len: usize) {
-        conn.queued_frames.fetch_add(1, Ordering::AcqRel);
+    /// `frames` frames of `len` bytes in all were queued for `conn`'s writer.
+    pub fn frame_queued(&self, conn: &ConnCounters, frames: usize, len: usize) {
+        conn.queued_frames.fetch_add(frames, Ordering::AcqRel);
         conn.queued_bytes.fetch_add(len, Ordering::AcqRel);
     }
 
-    /// `conn`'s writer wrote one frame of `len` bytes (or it was never queued).
-    pub fn frame_written(&self, conn: &ConnCounters, len: usize) {
-        let frames_before = conn.queued_frames.fetch_sub(1, Ordering::AcqRel);
+    /// `conn`'s writer wrote `frames` frames of `len` bytes in all (or they were never queued).
+    pub fn frame_written(&self, conn: &ConnCounters, frames: usize, len: usize) {
+        let frames_before = conn.queued_frames.fetch_sub(frames, Ordering::AcqRel);
         let bytes_before = conn.queued_bytes.fetch_sub(len, Ordering::AcqRel);
-        let frames_crossed = frames_before == WRITE_QUEUE_HIGH_WATER;
+        let frames_crossed = frames_before >= WRITE_QUEUE_HIGH_WATER
+            && frames_before - frames < WRITE_QUEUE_HIGH_WATER;
         let bytes_crossed = bytes_before >= WRITE_QUEUE_HIGH_WATER_BYTES
             && bytes_before - len < WRITE_QUEUE_HIGH_WATER_BYTES;
         if frames_crossed || bytes_crossed {

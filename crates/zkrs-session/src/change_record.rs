@@ -1,5 +1,7 @@
 //! `ZooKeeperServer.ChangeRecord`: the state a prepared-but-not-applied txn will leave a node in.
 
+use std::sync::{Arc, OnceLock};
+
 use bytes::Bytes;
 use zkrs_jute::{Acl, StatPersisted};
 
@@ -18,7 +20,9 @@ pub struct ChangeRecord {
     pub path: String,
     pub stat: Option<StatPersisted>,
     pub child_count: i32,
-    pub acl: Vec<Acl>,
+    /// Shared with the tree's ACL cache (or the create request's fixed-up list): a record
+    /// per write used to clone the whole `Vec<Acl>` and its strings.
+    pub acl: Arc<[Acl]>,
     pub data: Option<Bytes>,
     pub digest: Option<PrecalculatedDigest>,
 }
@@ -32,7 +36,7 @@ impl ChangeRecord {
             path: self.path.clone(),
             stat: Some(self.stat.clone().unwrap_or_default()),
             child_count: self.child_count,
-            acl: self.acl.clone(),
+            acl: Arc::clone(&self.acl),
             data: self.data.clone(),
             digest: self.digest,
         }
@@ -42,4 +46,10 @@ impl ChangeRecord {
     pub fn stat_or_default(&self) -> StatPersisted {
         self.stat.clone().unwrap_or_default()
     }
+}
+
+/// The empty ACL list of a deleted node's record, shared.
+pub fn no_acl() -> Arc<[Acl]> {
+    static EMPTY: OnceLock<Arc<[Acl]>> = OnceLock::new();
+    Arc::clone(EMPTY.get_or_init(|| Arc::from(Vec::new())))
 }

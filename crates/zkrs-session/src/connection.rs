@@ -2,6 +2,7 @@
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use zkrs_jute::{Id, Request, RequestDecodeError, RequestHeader};
@@ -33,7 +34,7 @@ pub enum Queued {
         header: RequestHeader,
         request: Result<Request, RequestDecodeError>,
         recv_mono: u64,
-        auth: Vec<Id>,
+        auth: Arc<[Id]>,
     },
     /// A reply computed on arrival (auth, sasl); `close` closes the connection after it.
     Ready { frame: Bytes, close: bool },

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use bytes::BytesMut;
 use zkrs_datatree::ephemeral_type::EphemeralType;
 use zkrs_jute::{
     perms, AddWatchMode, Create2Response, CreateResponse, ErrorCode, ErrorResponse, ExistsResponse,
@@ -18,16 +19,45 @@ use crate::core::{ConnId, Origin, ServerCore};
 use crate::prep::{java_ephemeral_set, WriteOp};
 use zkrs_datatree::ProcessTxnResult;
 
+/// A reply body. The frequent ones stay records until the reply is encoded, so they are
+/// written straight into the core's output arena (no `Vec` per reply, no regrowth of it);
+/// the rest arrive encoded.
+enum Body {
+    Encoded(Vec<u8>),
+    GetData(GetDataResponse),
+    Exists(ExistsResponse),
+    SetData(SetDataResponse),
+    Create(CreateResponse),
+    Create2(Create2Response),
+}
+
+impl Body {
+    fn write_to(&self, out: &mut BytesMut) {
+        match self {
+            Body::Encoded(b) => out.extend_from_slice(b),
+            Body::GetData(r) => r.write_to(out),
+            Body::Exists(r) => r.write_to(out),
+            Body::SetData(r) => r.write_to(out),
+            Body::Create(r) => r.write_to(out),
+            Body::Create2(r) => r.write_to(out),
+        }
+    }
+}
+
 /// The result of answering one request: error code, body, and the operation name recorded for
 /// `cons` (`lop`).
 struct Answer {
     err: i32,
-    body: Option<Vec<u8>>,
+    body: Option<Body>,
     last_op: &'static str,
 }
 
 impl Answer {
     fn ok(body: Option<Vec<u8>>, last_op: &'static str) -> Self {
+        Answer::with_body(body.map(Body::Encoded), last_op)
+    }
+
+    fn with_body(body: Option<Body>, last_op: &'static str) -> Self {
         Answer {
             err: 0,
             body,
@@ -44,8 +74,12 @@ impl Answer {
     }
 
     fn from_result(r: Result<Vec<u8>, ErrorCode>, last_op: &'static str) -> Self {
+        Answer::from_body_result(r.map(Body::Encoded), last_op)
+    }
+
+    fn from_body_result(r: Result<Body, ErrorCode>, last_op: &'static str) -> Self {
         match r {
-            Ok(b) => Answer::ok(Some(b), last_op),
+            Ok(b) => Answer::with_body(Some(b), last_op),
             Err(e) => Answer::err(e, last_op),
         }
     }
@@ -85,6 +119,16 @@ fn last_op_name(op: OpCode) -> &'static str {
 }
 
 impl ServerCore {
+    /// Sends `ReplyHeader` + optional body, encoded straight into the output arena.
+    fn send_answer(&mut self, conn: ConnId, header: ReplyHeader, body: Option<Body>) {
+        self.send_with(conn, |out| {
+            header.write_to(out);
+            if let Some(b) = &body {
+                b.write_to(out);
+            }
+        });
+    }
+
     /// Records the reply in the connection's and the server's statistics (`updateStats`).
     fn update_stats(
         &mut self,
@@ -143,7 +187,7 @@ impl ServerCore {
         };
         self.update_stats(conn, xid, last, ans.last_op, recv_mono, now);
         let body = if ans.err == 0 { ans.body } else { None };
-        self.send_reply(
+        self.send_answer(
             conn,
             ReplyHeader {
                 xid,
@@ -163,21 +207,17 @@ impl ServerCore {
         let name = last_op_name(op);
         let stat = rc.stat.clone().unwrap_or_default();
         let body = match op {
-            OpCode::Create => Some(
-                CreateResponse {
-                    path: rc.path.clone(),
-                }
-                .to_bytes(),
-            ),
-            OpCode::Create2 | OpCode::CreateTtl | OpCode::CreateContainer => Some(
-                Create2Response {
+            OpCode::Create => Some(Body::Create(CreateResponse {
+                path: rc.path.clone(),
+            })),
+            OpCode::Create2 | OpCode::CreateTtl | OpCode::CreateContainer => {
+                Some(Body::Create2(Create2Response {
                     path: rc.path.clone(),
                     stat,
-                }
-                .to_bytes(),
-            ),
-            OpCode::SetData => Some(SetDataResponse { stat }.to_bytes()),
-            OpCode::SetAcl => Some(SetAclResponse { stat }.to_bytes()),
+                }))
+            }
+            OpCode::SetData => Some(Body::SetData(SetDataResponse { stat })),
+            OpCode::SetAcl => Some(Body::Encoded(SetAclResponse { stat }.to_bytes())),
             OpCode::Check => {
                 // ZooKeeper 3.8.0 builds SetDataResponse(rc.stat) with a null stat here (and
                 // fails); we answer with the node's current stat.
@@ -185,7 +225,7 @@ impl ServerCore {
                     TxnBody::Check(t) => self.tree.stat(&t.path).unwrap_or_default(),
                     _ => stat,
                 };
-                Some(SetDataResponse { stat }.to_bytes())
+                Some(Body::SetData(SetDataResponse { stat }))
             }
             OpCode::Multi => {
                 let mut results = Vec::with_capacity(rc.multi_results.len());
@@ -247,7 +287,7 @@ impl ServerCore {
             header.xid
         };
         let body = if ans.err == 0 { ans.body } else { None };
-        self.send_reply(
+        self.send_answer(
             conn,
             ReplyHeader {
                 xid,
@@ -300,16 +340,16 @@ impl ServerCore {
                 if q.path.contains('\0') {
                     return Answer::err(ErrorCode::BadArguments, name);
                 }
-                Answer::from_result(
+                Answer::from_body_result(
                     self.tree
                         .exists(&q.path, watcher(q.watch))
-                        .map(|stat| ExistsResponse { stat }.to_bytes()),
+                        .map(|stat| Body::Exists(ExistsResponse { stat })),
                     name,
                 )
             }
-            Request::GetData(q) => Answer::from_result(
+            Request::GetData(q) => Answer::from_body_result(
                 self.get_data(&q.path, watcher(q.watch), ids)
-                    .map(|r| r.to_bytes()),
+                    .map(Body::GetData),
                 name,
             ),
             Request::GetChildren(q) => Answer::from_result(

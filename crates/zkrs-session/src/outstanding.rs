@@ -123,7 +123,7 @@ mod tests {
             path: path.to_owned(),
             stat: Some(Default::default()),
             child_count: 0,
-            acl: vec![],
+            acl: crate::change_record::no_acl(),
             data: None,
             digest: None,
         }

@@ -11,12 +11,12 @@ use zkrs_datatree::path as zpath;
 use zkrs_datatree::DataTree;
 use zkrs_jute::{
     perms, Acl, CheckVersionTxn, CloseSessionTxn, CreateContainerTxn, CreateMode, CreateSessionTxn,
-    CreateTtlTxn, CreateTxn, DeleteTxn, ErrorCode, ErrorTxn, Id, MultiOp, MultiTxn, OpCode,
-    SetAclTxn, SetDataTxn, StatPersisted, TxnBody, TxnDigest,
+    CreateTtlTxn, CreateTxn, DeleteTxn, ErrorCode, ErrorTxn, MultiOp, MultiTxn, OpCode, SetAclTxn,
+    SetDataTxn, StatPersisted, TxnBody, TxnDigest,
 };
 
 use crate::auth::{check_acl, fixup_acl, AuthIds};
-use crate::change_record::{ChangeRecord, PrecalculatedDigest};
+use crate::change_record::{no_acl, ChangeRecord, PrecalculatedDigest};
 use crate::config::CoreConfig;
 use crate::java::hash::string_hash;
 use crate::java::JavaHashSet;
@@ -245,7 +245,7 @@ impl<'a> Prep<'a> {
             path: path.to_owned(),
             stat: Some(n.stat.clone()),
             child_count: n.num_children() as i32,
-            acl: self.tree.acl_of(n).to_vec(),
+            acl: Arc::clone(self.tree.acl_of_shared(n)),
             data: n.data.clone(),
             digest,
         }))
@@ -304,8 +304,7 @@ impl<'a> Prep<'a> {
     }
 
     fn check_acl(&self, acl: &[Acl], perm: i32) -> Result<(), ErrorCode> {
-        let ids: Vec<Id> = self.auth.ids();
-        check_acl(self.config.skip_acl, acl, perm, &ids)
+        check_acl(self.config.skip_acl, acl, perm, self.auth.as_slice())
     }
 
     fn validate_path(path: &str) -> Result<(), ErrorCode> {
@@ -489,7 +488,7 @@ impl<'a> Prep<'a> {
             path: path.clone(),
             stat: Some(s),
             child_count: 0,
-            acl: list_acl,
+            acl: Arc::from(list_acl),
             data: data.clone(),
             digest: None,
         };
@@ -529,7 +528,7 @@ impl<'a> Prep<'a> {
             path: path.to_owned(),
             stat: None,
             child_count: -1,
-            acl: Vec::new(),
+            acl: no_acl(),
             data: None,
             digest: None,
         };
@@ -667,7 +666,7 @@ impl<'a> Prep<'a> {
                 path: p.clone(),
                 stat: None,
                 child_count: 0,
-                acl: Vec::new(),
+                acl: no_acl(),
                 data: None,
                 digest: None,
             };

@@ -1,5 +1,7 @@
 //! The identities of one connection (`ServerCnxn.authInfo`).
 
+use std::sync::Arc;
+
 use zkrs_jute::{ClientInfo, Id};
 
 use super::Provider;
@@ -9,9 +11,22 @@ use crate::java::ConcurrentHashSet;
 /// The `Id`s a connection has authenticated as, iterated in the order of the JVM's
 /// `ConcurrentHashMap`-backed set: that order is visible in whoAmI replies and in the ACLs an
 /// `auth` entry expands to.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct AuthIds {
     set: ConcurrentHashSet<Id>,
+    /// The identities in `set`'s order, rebuilt on every (rare) change. Each read request
+    /// captures the caller's identities on arrival; sharing this list makes that a reference
+    /// count instead of a `Vec` and two `String`s per identity per request.
+    shared: Arc<[Id]>,
+}
+
+impl Default for AuthIds {
+    fn default() -> Self {
+        AuthIds {
+            set: ConcurrentHashSet::default(),
+            shared: Arc::from(Vec::new()),
+        }
+    }
 }
 
 impl AuthIds {
@@ -23,12 +38,35 @@ impl AuthIds {
     /// `addAuthInfo(id)`; a duplicate is ignored.
     pub fn add(&mut self, id: Id) -> bool {
         let h = id_hash(&id);
-        self.set.insert(id, h)
+        let added = self.set.insert(id, h);
+        if added {
+            self.refresh();
+        }
+        added
     }
 
     /// `removeAuthInfo(id)`.
     pub fn remove(&mut self, id: &Id) -> bool {
-        self.set.remove(id, id_hash(id))
+        let removed = self.set.remove(id, id_hash(id));
+        if removed {
+            self.refresh();
+        }
+        removed
+    }
+
+    fn refresh(&mut self) {
+        self.shared = self.set.iter().cloned().collect();
+    }
+
+    /// The identities, in the JVM's order, as a shared list (a snapshot: later changes make a
+    /// new list).
+    pub fn shared_ids(&self) -> Arc<[Id]> {
+        Arc::clone(&self.shared)
+    }
+
+    /// The identities, in the JVM's order, without copying them.
+    pub fn as_slice(&self) -> &[Id] {
+        &self.shared
     }
 
     /// True if the connection has this identity.
