@@ -58,6 +58,13 @@ impl DataNode {
         self.children.as_ref().map_or(0, |s| s.len())
     }
 
+    /// This node's contribution to the tree digest (`DataNode.getDigest`), as the tree keeps it:
+    /// [`crate::digest::node_digest`] of its path, data and stat, or 0 when the tree's digest is
+    /// disabled.
+    pub fn digest(&self) -> i64 {
+        self.digest
+    }
+
     /// The data length (`data == null ? 0 : data.length`).
     pub fn data_len(&self) -> usize {
         self.data.as_ref().map_or(0, Bytes::len)

@@ -174,11 +174,16 @@ impl TxnEntry {
     /// The entry's bytes.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(64);
-        self.header.write_to(&mut out);
-        self.body.write_to(&mut out);
-        if let Some(d) = &self.digest {
-            d.write_to(&mut out);
-        }
+        self.encode_into(&mut out);
         out
+    }
+
+    /// [`TxnEntry::encode`] appended to `out` (a reused buffer: no allocation per txn).
+    pub fn encode_into(&self, out: &mut Vec<u8>) {
+        self.header.write_to(out);
+        self.body.write_to(out);
+        if let Some(d) = &self.digest {
+            d.write_to(out);
+        }
     }
 }

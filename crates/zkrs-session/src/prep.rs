@@ -237,7 +237,7 @@ impl<'a> Prep<'a> {
         }
         let n = self.tree.node(path).ok_or(ErrorCode::NoNode)?;
         let digest = self.config.digest_enabled.then(|| PrecalculatedDigest {
-            node_digest: node_digest(path, n.data.as_deref(), &n.stat),
+            node_digest: self.stored_digest(path, n),
             tree_digest: 0,
         });
         Ok(Arc::new(ChangeRecord {
@@ -249,6 +249,33 @@ impl<'a> Prep<'a> {
             data: n.data.clone(),
             digest,
         }))
+    }
+
+    /// A node's digest: the one the tree keeps up to date, when it keeps one (computing it again
+    /// is a CRC over path, data and stat, and this runs for every write).
+    fn stored_digest(&self, path: &str, n: &zkrs_datatree::DataNode) -> i64 {
+        if self.tree.config().digest_enabled {
+            n.digest()
+        } else {
+            node_digest(path, n.data.as_deref(), &n.stat)
+        }
+    }
+
+    /// `record_for_path(path)?.digest`'s node digest (0 without one), without building the
+    /// record.
+    fn previous_digest(&self, path: &str) -> Result<i64, ErrorCode> {
+        if let Some(c) = self.outstanding.get(path) {
+            if c.stat.is_none() {
+                return Err(ErrorCode::NoNode);
+            }
+            return Ok(c.digest.map_or(0, |d| d.node_digest));
+        }
+        let n = self.tree.node(path).ok_or(ErrorCode::NoNode)?;
+        Ok(if self.config.digest_enabled {
+            self.stored_digest(path, n)
+        } else {
+            0
+        })
     }
 
     /// `getCurrentTreeDigest`: the digest after the last outstanding change, or the tree's.
@@ -274,9 +301,7 @@ impl<'a> Prep<'a> {
         if !self.config.digest_enabled {
             return Ok(None);
         }
-        let prev = |s: &Self| -> Result<i64, ErrorCode> {
-            Ok(s.record_for_path(path)?.digest.map_or(0, |d| d.node_digest))
-        };
+        let prev = |s: &Self| s.previous_digest(path);
         let empty = StatPersisted::default();
         let (prev_digest, new_digest) = match op {
             DigestOp::Add => (0, node_digest(path, data, stat.unwrap_or(&empty))),

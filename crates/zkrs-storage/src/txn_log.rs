@@ -77,6 +77,8 @@ pub struct FileTxnLog<F: Fs> {
     out_of_order: u64,
     prev_logs_total: u64,
     failed: Option<String>,
+    /// Reused for encoding each appended txn.
+    scratch: Vec<u8>,
 }
 
 impl<F: Fs> std::fmt::Debug for FileTxnLog<F> {
@@ -104,6 +106,7 @@ impl<F: Fs> FileTxnLog<F> {
             out_of_order: 0,
             prev_logs_total: 0,
             failed: None,
+            scratch: Vec::new(),
         }
     }
 
@@ -114,7 +117,15 @@ impl<F: Fs> FileTxnLog<F> {
 
     /// Appends one txn (serialized as `Util.marshallTxnEntry`).
     pub fn append(&mut self, entry: &TxnEntry) -> Result<(), StorageError> {
-        self.append_raw(&entry.encode())
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        entry.encode_into(&mut scratch);
+        let r = self.append_raw(&scratch);
+        if scratch.capacity() <= 1 << 20 {
+            // Keep it for the next txn, unless one huge txn made it large.
+            self.scratch = scratch;
+        }
+        r
     }
 
     /// Appends one txn given as its serialized bytes (`TxnHeader` + body [+ digest]), as a
