@@ -7,9 +7,13 @@
 //! JSON line, so the same binary drives Apache ZooKeeper and zkrs side by side
 //! (`benches/compare.sh`).
 //!
-//! The client is the crates.io `zookeeper-client` crate (kezhuw): it shares no protocol code with
-//! the zkrs server, so the numbers cannot hide a codec bug on both ends. Latencies go into
-//! `hdrhistogram` histograms (1 µs resolution, 3 significant digits).
+//! Two client engines (`--client`), neither sharing protocol code with the zkrs server, so the
+//! numbers cannot hide a codec bug on both ends: `raw` (the default), a lean pipelined engine
+//! with the few ZooKeeper encodings it needs written by hand in this crate, so the load
+//! generator spends little CPU per request; and the crates.io `zookeeper-client` crate
+//! (kezhuw), the cross-check, which also runs the multi and watch workloads and the set-up
+//! (parent znode, `wait-ready`). Latencies go into `hdrhistogram` histograms (1 µs
+//! resolution, 3 significant digits).
 //!
 //! # Layout
 //!
@@ -20,6 +24,9 @@
 //! - `report`: [`report::Report`], the result of a run, rendered as text and as a JSON line.
 //! - `json`: [`json::JsonLine`], the tiny JSON object writer behind the JSON lines.
 //! - `runner`: connects the sessions, populates keys, runs warm-up and measured phases.
+//! - `raw`: the raw engine: one connection per session, batched writes, FIFO reply matching.
+//! - `wire`: the hand-written ZooKeeper encodings (connect, getData, setData, create, delete,
+//!   ping, closeSession) and the reply-header parser the raw engine uses.
 //! - `flw`: four-letter words over a raw TCP socket (`srvr` for node counts and readiness).
 //! - `wait_ready`: the start-up probe (`srvr` answered, then a session established).
 
@@ -29,10 +36,12 @@ mod flw;
 mod json;
 mod keys;
 mod options;
+mod raw;
 mod recorder;
 mod report;
 mod runner;
 mod wait_ready;
+mod wire;
 
 use std::io::Write;
 use std::time::Duration;

@@ -47,6 +47,16 @@ impl Workload {
     }
 }
 
+/// Which client engine sends the requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClientKind {
+    /// The built-in pipelined engine with hand-written encodings (multi and watch still use
+    /// zookeeper-client).
+    Raw,
+    /// The crates.io zookeeper-client crate for every request (the cross-check).
+    ZookeeperClient,
+}
+
 /// How a run reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
@@ -98,6 +108,10 @@ pub struct RunOptions {
     /// Root znode under which the run works (created if missing).
     #[arg(long, default_value = "/zkrs-bench")]
     pub root: String,
+    /// The client engine: `raw` (cheap on CPU; the multi and watch workloads fall back to
+    /// zookeeper-client) or `zookeeper-client`.
+    #[arg(long, value_enum, default_value_t = ClientKind::Raw)]
+    pub client: ClientKind,
     /// Session timeout requested from the server, in milliseconds.
     #[arg(long, default_value_t = 30_000)]
     pub session_timeout_ms: u64,

@@ -14,6 +14,8 @@ pub struct Report {
     pub label: String,
     pub server: String,
     pub workload: &'static str,
+    /// The engine that ran the phases (`raw` or `zookeeper-client`).
+    pub client: &'static str,
     pub sessions: usize,
     pub window: usize,
     pub size: usize,
@@ -45,6 +47,7 @@ impl Report {
     /// Builds the report of a finished measured phase.
     pub fn new(
         opts: &RunOptions,
+        client: &'static str,
         rec: &Recorder,
         elapsed: Duration,
         populate: Duration,
@@ -59,6 +62,7 @@ impl Report {
             label: opts.label.clone(),
             server: opts.server.clone(),
             workload: opts.workload.name(),
+            client,
             sessions: opts.sessions,
             window: opts.window,
             size: opts.size,
@@ -107,8 +111,8 @@ impl Report {
         };
         let _ = writeln!(
             s,
-            "zkrs-bench{label} {} on {}: {} sessions x {} in flight, {} B data",
-            self.workload, self.server, self.sessions, self.window, self.size
+            "zkrs-bench{label} {} on {}: {} sessions x {} in flight, {} B data ({} client)",
+            self.workload, self.server, self.sessions, self.window, self.size, self.client
         );
         let _ = writeln!(
             s,
@@ -153,6 +157,7 @@ impl Report {
             .str("label", &self.label)
             .str("server", &self.server)
             .str("workload", self.workload)
+            .str("client", self.client)
             .int("sessions", self.sessions as u64)
             .int("window", self.window as u64)
             .int("size", self.size as u64)

@@ -1,11 +1,19 @@
 //! One run: connect the sessions, create the parent and the keys the workload needs, run the
 //! warm-up phase, then the measured phase, and build the [`Report`].
 //!
-//! Each session is a tokio task that keeps up to `--window` requests in flight
-//! (`FuturesUnordered`); the sessions draw request numbers from one shared counter, so a faster
-//! session does more of the work, as keeper-bench's workers do. `zookeeper-client` sends a
-//! request when its method is called (the returned future only waits for the reply), so the
-//! latency clock starts right before the call.
+//! Each session is a tokio task that keeps up to `--window` requests in flight; the sessions
+//! draw request numbers from one shared counter, so a faster session does more of the work, as
+//! keeper-bench's workers do. Two engines run the phases (`--client`):
+//!
+//! - `raw` (default; `raw.rs`): one TCP connection per session with hand-written encodings and
+//!   batched writes, cheap enough that the load generator is not the bottleneck. It runs the
+//!   populate, warm-up and measured phases of create, get, set, delete and mixed; the parent
+//!   znode and its child count are still handled by one `zookeeper-client` session.
+//! - `zookeeper-client`: every session a `zookeeper-client` `Client` with a `FuturesUnordered`
+//!   of boxed request futures. It is the cross-check for `raw`, and it always runs the multi
+//!   and watch workloads. `zookeeper-client` sends a request when its method is called (the
+//!   returned future only waits for the reply), so the latency clock starts right before the
+//!   call.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -18,7 +26,8 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use zookeeper_client::{Acls, Client, CreateMode, CreateOptions, EventType};
 
 use crate::keys::{KeySpace, Rng};
-use crate::options::{RunOptions, Workload};
+use crate::options::{ClientKind, RunOptions, Workload};
+use crate::raw::{self, RawSession};
 use crate::recorder::Recorder;
 use crate::report::Report;
 
@@ -41,25 +50,54 @@ enum Op {
     Watch(String),
 }
 
+/// The request a request number stands for, by key index (the same choice for both engines).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Choice {
+    Create(u64),
+    /// A create during populate: NodeExists is fine.
+    Populate(u64),
+    Get(u64),
+    Set(u64),
+    Delete(u64),
+    /// The first of `--multi-ops` consecutive keys.
+    Multi(u64),
+    Watch(u64),
+}
+
 /// What a phase does with its request numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum PhaseKind {
+pub(crate) enum PhaseKind {
     Populate,
     Workload,
 }
 
 /// Everything a session task needs for one phase.
-struct PhaseSpec {
-    kind: PhaseKind,
-    opts: Arc<RunOptions>,
-    keys: Arc<KeySpace>,
+pub(crate) struct PhaseSpec {
+    pub kind: PhaseKind,
+    pub opts: Arc<RunOptions>,
+    pub keys: Arc<KeySpace>,
     /// Request numbers of this phase are `base..base + count`.
-    base: u64,
-    count: u64,
-    window: usize,
-    deadline: Instant,
-    op_timeout: Duration,
-    data: Arc<Vec<u8>>,
+    pub base: u64,
+    pub count: u64,
+    pub window: usize,
+    pub deadline: Instant,
+    pub op_timeout: Duration,
+    pub data: Arc<Vec<u8>>,
+}
+
+/// The sessions that run the phases.
+enum Engine {
+    Zk(Vec<Client>),
+    Raw(Vec<RawSession>),
+}
+
+impl Engine {
+    fn name(&self) -> &'static str {
+        match self {
+            Engine::Zk(_) => "zookeeper-client",
+            Engine::Raw(_) => "raw",
+        }
+    }
 }
 
 /// Runs one workload as the options say.
@@ -72,7 +110,10 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<Report> {
         .unwrap_or(0)
         ^ u64::from(std::process::id());
     let keys = Arc::new(KeySpace::for_run(&opts, nonce));
-    let clients = connect_all(&opts).await?;
+    let use_raw = opts.client == ClientKind::Raw
+        && !matches!(opts.workload, Workload::Multi | Workload::Watch);
+    // With the raw engine, one zookeeper-client session does the set-up.
+    let clients = connect_all(&opts, if use_raw { 1 } else { opts.sessions }).await?;
     let first = clients.first().context("no session")?.clone();
     match first.mkdir(&keys.parent, &PERSISTENT).await {
         Ok(()) | Err(zookeeper_client::Error::NodeExists) => {}
@@ -83,11 +124,19 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<Report> {
 
     // Populate (not measured): skip when the parent already has enough children.
     let needed = KeySpace::keys_needed(&opts);
-    let t = Instant::now();
     let have = match first.check_stat(&keys.parent).await {
         Ok(Some(stat)) => u64::try_from(stat.num_children).unwrap_or(0),
         _ => 0,
     };
+    let mut engine = if use_raw {
+        drop(first);
+        drop(clients);
+        Engine::Raw(raw::connect_all(&opts.server, opts.sessions, opts.session_timeout_ms).await?)
+    } else {
+        drop(first);
+        Engine::Zk(clients)
+    };
+    let t = Instant::now();
     if needed > have {
         let spec = PhaseSpec {
             kind: PhaseKind::Populate,
@@ -100,7 +149,7 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<Report> {
             op_timeout,
             data: data.clone(),
         };
-        let (rec, _, _) = phase(&clients, spec).await?;
+        let (rec, _, _) = phase(&mut engine, spec).await?;
         if rec.error_count() > 0 {
             anyhow::bail!("populating {} failed: {:?}", keys.parent, rec.errors);
         }
@@ -124,7 +173,7 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<Report> {
             op_timeout,
             data: data.clone(),
         };
-        phase(&clients, spec).await?;
+        phase(&mut engine, spec).await?;
     }
     let spec = PhaseSpec {
         kind: PhaseKind::Workload,
@@ -137,10 +186,15 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<Report> {
         op_timeout,
         data,
     };
-    let (rec, elapsed, truncated) = phase(&clients, spec).await?;
-    drop(first);
-    drop(clients);
-    Ok(Report::new(&opts, &rec, elapsed, populate, truncated))
+    let (rec, elapsed, truncated) = phase(&mut engine, spec).await?;
+    let client = engine.name();
+    match engine {
+        Engine::Zk(clients) => drop(clients),
+        Engine::Raw(sessions) => raw::close_all(sessions).await,
+    }
+    Ok(Report::new(
+        &opts, client, &rec, elapsed, populate, truncated,
+    ))
 }
 
 /// The data written by create and set: `size` printable bytes.
@@ -148,12 +202,12 @@ fn payload(size: usize) -> Vec<u8> {
     (0..size).map(|i| b'a' + (i % 26) as u8).collect()
 }
 
-/// Establishes `--sessions` sessions, a few at a time.
-async fn connect_all(opts: &RunOptions) -> anyhow::Result<Vec<Client>> {
+/// Establishes `sessions` zookeeper-client sessions, a few at a time.
+async fn connect_all(opts: &RunOptions, sessions: usize) -> anyhow::Result<Vec<Client>> {
     let timeout = Duration::from_millis(opts.session_timeout_ms.max(10_000));
-    let mut clients = Vec::with_capacity(opts.sessions);
-    for chunk_start in (0..opts.sessions).step_by(8) {
-        let n = (opts.sessions - chunk_start).min(8);
+    let mut clients = Vec::with_capacity(sessions);
+    for chunk_start in (0..sessions).step_by(8) {
+        let n = (sessions - chunk_start).min(8);
         let connects = (0..n).map(|_| {
             let connector = Client::connector()
                 .with_session_timeout(Duration::from_millis(opts.session_timeout_ms));
@@ -172,22 +226,44 @@ async fn connect_all(opts: &RunOptions) -> anyhow::Result<Vec<Client>> {
 
 /// Runs one phase on every session; returns the merged recorder, the wall time and whether the
 /// deadline cut it short.
-async fn phase(clients: &[Client], spec: PhaseSpec) -> anyhow::Result<(Recorder, Duration, bool)> {
+async fn phase(engine: &mut Engine, spec: PhaseSpec) -> anyhow::Result<(Recorder, Duration, bool)> {
     let spec = Arc::new(spec);
     let next = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
-    let mut tasks = Vec::with_capacity(clients.len());
-    for (s, client) in clients.iter().enumerate() {
-        let client = client.clone();
-        let writer = clients[(s + 1) % clients.len()].clone();
-        let spec = spec.clone();
-        let next = next.clone();
-        tasks.push(tokio::spawn(session_loop(s, client, writer, spec, next)));
-    }
     let mut total = Recorder::new()?;
-    for t in tasks {
-        let rec = t.await.context("session task panicked")??;
-        total.merge(&rec)?;
+    match engine {
+        Engine::Zk(clients) => {
+            let mut tasks = Vec::with_capacity(clients.len());
+            for (s, client) in clients.iter().enumerate() {
+                let client = client.clone();
+                let writer = clients[(s + 1) % clients.len()].clone();
+                let spec = spec.clone();
+                let next = next.clone();
+                tasks.push(tokio::spawn(session_loop(s, client, writer, spec, next)));
+            }
+            for t in tasks {
+                let rec = t.await.context("session task panicked")??;
+                total.merge(&rec)?;
+            }
+        }
+        Engine::Raw(sessions) => {
+            let mut tasks = Vec::with_capacity(sessions.len());
+            for (s, session) in std::mem::take(sessions).into_iter().enumerate() {
+                tasks.push(tokio::spawn(session.phase(s, spec.clone(), next.clone())));
+            }
+            let mut first_err = None;
+            for t in tasks {
+                let (session, rec) = t.await.context("session task panicked")?;
+                sessions.push(session);
+                match rec {
+                    Ok(rec) => total.merge(&rec)?,
+                    Err(e) => first_err = first_err.or(Some(e)),
+                }
+            }
+            if let Some(e) = first_err {
+                return Err(e);
+            }
+        }
     }
     let elapsed = start.elapsed();
     let truncated = next.load(Ordering::Relaxed) < spec.count
@@ -224,7 +300,10 @@ async fn session_loop(
                 free_slots.push(slot);
                 break;
             }
-            let op = choose_op(&spec, session, slot, spec.base + i, &mut rng);
+            let op = to_op(
+                &spec,
+                choose_op(&spec, session, slot, spec.base + i, &mut rng),
+            );
             let fut = send(&client, &writer, op, &spec.data);
             let op_timeout = spec.op_timeout;
             inflight.push(Box::pin(async move {
@@ -249,36 +328,53 @@ async fn session_loop(
     Ok(rec)
 }
 
-/// The request number `idx` of this phase, for session `session` using slot `slot`.
-fn choose_op(spec: &PhaseSpec, session: usize, slot: usize, idx: u64, rng: &mut Rng) -> Op {
-    let keys = &spec.keys;
+/// The request number `idx` of this phase, for session `session` using slot `slot` (the slot
+/// matters to the watch workload only).
+pub(crate) fn choose_op(
+    spec: &PhaseSpec,
+    session: usize,
+    slot: usize,
+    idx: u64,
+    rng: &mut Rng,
+) -> Choice {
     let opts = &spec.opts;
     if spec.kind == PhaseKind::Populate {
-        return Op::Populate(keys.key(idx));
+        return Choice::Populate(idx);
     }
     match opts.workload {
-        Workload::Create => Op::Create(keys.key(idx)),
-        Workload::Delete => Op::Delete(keys.key(idx)),
-        Workload::Get => Op::Get(keys.key(rng.below(opts.keys))),
-        Workload::Set => Op::Set(keys.key(rng.below(opts.keys))),
+        Workload::Create => Choice::Create(idx),
+        Workload::Delete => Choice::Delete(idx),
+        Workload::Get => Choice::Get(rng.below(opts.keys)),
+        Workload::Set => Choice::Set(rng.below(opts.keys)),
         Workload::Mixed => {
-            let k = keys.key(rng.below(opts.keys));
+            let k = rng.below(opts.keys);
             if rng.percent() < opts.read_pct {
-                Op::Get(k)
+                Choice::Get(k)
             } else {
-                Op::Set(k)
+                Choice::Set(k)
             }
         }
-        Workload::Multi => {
-            let start = rng.below(opts.keys);
-            Op::Multi(
-                (0..opts.multi_ops as u64)
-                    .map(|j| keys.key((start + j) % opts.keys))
-                    .collect(),
-            )
-        }
+        Workload::Multi => Choice::Multi(rng.below(opts.keys)),
         // Each (session, slot) owns one key, so no two in-flight watches share a path.
-        Workload::Watch => Op::Watch(keys.key((session * spec.window + slot) as u64)),
+        Workload::Watch => Choice::Watch((session * spec.window + slot) as u64),
+    }
+}
+
+/// The zookeeper-client request of a choice, with its paths spelled out.
+fn to_op(spec: &PhaseSpec, choice: Choice) -> Op {
+    let keys = &spec.keys;
+    match choice {
+        Choice::Create(k) => Op::Create(keys.key(k)),
+        Choice::Populate(k) => Op::Populate(keys.key(k)),
+        Choice::Get(k) => Op::Get(keys.key(k)),
+        Choice::Set(k) => Op::Set(keys.key(k)),
+        Choice::Delete(k) => Op::Delete(keys.key(k)),
+        Choice::Multi(start) => Op::Multi(
+            (0..spec.opts.multi_ops as u64)
+                .map(|j| keys.key((start + j) % spec.opts.keys))
+                .collect(),
+        ),
+        Choice::Watch(k) => Op::Watch(keys.key(k)),
     }
 }
 
