@@ -17,8 +17,8 @@
 //! `err <code>` (populate accepts NodeExists). Watch notifications (xid -1) and ping replies
 //! (xid -2) are skipped.
 //!
-//! The multi and watch workloads are not implemented here; they always run on
-//! `zookeeper-client` (see `runner.rs`).
+//! The multi and watch workloads use the `zookeeper-client` engine instead (its multi and
+//! watcher APIs; see `runner.rs`), whatever `--client` says.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
