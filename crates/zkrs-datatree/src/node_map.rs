@@ -67,15 +67,10 @@ impl NodeMap {
         ((h ^ (h >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - SHARD_BITS)) as usize
     }
 
-    /// The shard of `key`, copied first if a copy of the table still holds it.
-    fn shard_mut(&mut self, key: &str) -> &mut Shard {
-        let i = self.shard_of(key);
-        // The shard array itself is shared with copies too: copying it is SHARDS pointers.
-        if Arc::get_mut(&mut self.shards).is_none() {
-            self.shards = self.shards.iter().cloned().collect();
-        }
-        let shards = Arc::get_mut(&mut self.shards).expect("the array was just made unique");
-        Arc::make_mut(&mut shards[i])
+    /// Shard `i`, copied first if a copy of the table still holds it. The shard array itself
+    /// is shared with copies too: `make_mut` copies it (SHARDS pointers) the first time.
+    fn shard_mut(&mut self, i: usize) -> &mut Shard {
+        Arc::make_mut(&mut Arc::make_mut(&mut self.shards)[i])
     }
 
     /// The number of entries.
@@ -103,14 +98,18 @@ impl NodeMap {
     /// The node at `key`, to change (through `Arc::make_mut`, which copies a node a copy of
     /// the table still holds).
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Arc<DataNode>> {
+        let i = self.shard_of(key);
         // Look first, so a miss does not copy a shard.
-        self.get(key)?;
-        self.shard_mut(key).get_mut(key)
+        if !self.shards[i].contains_key(key) {
+            return None;
+        }
+        self.shard_mut(i).get_mut(key)
     }
 
     /// Stores `node` at `key`, returning the node it replaces.
     pub fn insert(&mut self, key: Box<str>, node: Arc<DataNode>) -> Option<Arc<DataNode>> {
-        let old = self.shard_mut(&key).insert(key, node);
+        let i = self.shard_of(&key);
+        let old = self.shard_mut(i).insert(key, node);
         if old.is_none() {
             self.len += 1;
         }
@@ -119,8 +118,11 @@ impl NodeMap {
 
     /// Removes `key`, returning its node.
     pub fn remove(&mut self, key: &str) -> Option<Arc<DataNode>> {
-        self.get(key)?;
-        let old = self.shard_mut(key).remove(key);
+        let i = self.shard_of(key);
+        if !self.shards[i].contains_key(key) {
+            return None;
+        }
+        let old = self.shard_mut(i).remove(key);
         if old.is_some() {
             self.len -= 1;
         }
