@@ -257,7 +257,7 @@ impl DataTree {
     fn insert_node(&mut self, path: &str, mut node: DataNode) {
         node.digest = self.compute_digest(path, &node);
         self.digest = self.digest.wrapping_add(node.digest);
-        if let Some(old) = self.nodes.insert(Box::from(path), Arc::new(node)) {
+        if let Some(old) = self.nodes.insert(Arc::from(path), Arc::new(node)) {
             self.digest = self.digest.wrapping_sub(old.digest);
         }
     }

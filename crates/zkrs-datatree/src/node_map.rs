@@ -28,10 +28,12 @@ const SHARD_BITS: u32 = 12;
 /// about `len / SHARDS` entries (49 at 200,000 znodes).
 pub const SHARDS: usize = 1 << SHARD_BITS;
 
-// Keys are `Box<str>`, not `Arc<str>`: a shard copy clones its ~50 keys once per snapshot, and
-// the 16 bytes of counts per key would cost more memory (3 MiB per 200,000 znodes, more after
-// malloc rounding) than those copies cost time.
-type Shard = HashMap<Box<str>, Arc<DataNode>, NodeHasher>;
+// Keys are `Arc<str>`, not `Box<str>`: with `Box<str>` a shard copy allocated its ~50 keys and
+// the snapshot thread later freed the originals (200,000 of each per snapshot at 200,000
+// znodes); those mallocs tripled the cost of the writes during a snapshot and the frees
+// contended with the core task for the allocator. The price is 16 bytes of counts per key
+// (about 3 MiB per 200,000 znodes).
+type Shard = HashMap<Arc<str>, Arc<DataNode>, NodeHasher>;
 
 /// Path (`""` for the root) to node; cloning is O([`SHARDS`]), whatever the number of znodes.
 #[derive(Debug, Clone)]
@@ -107,7 +109,7 @@ impl NodeMap {
     }
 
     /// Stores `node` at `key`, returning the node it replaces.
-    pub fn insert(&mut self, key: Box<str>, node: Arc<DataNode>) -> Option<Arc<DataNode>> {
+    pub fn insert(&mut self, key: Arc<str>, node: Arc<DataNode>) -> Option<Arc<DataNode>> {
         let i = self.shard_of(&key);
         let old = self.shard_mut(i).insert(key, node);
         if old.is_none() {
@@ -130,7 +132,7 @@ impl NodeMap {
     }
 
     /// Every entry, in no particular order.
-    pub fn iter(&self) -> impl Iterator<Item = (&Box<str>, &Arc<DataNode>)> + '_ {
+    pub fn iter(&self) -> impl Iterator<Item = (&Arc<str>, &Arc<DataNode>)> + '_ {
         self.shards.iter().flat_map(|s| s.iter())
     }
 }
@@ -153,7 +155,7 @@ mod tests {
     fn a_copy_keeps_its_state_while_the_original_changes() {
         let mut m = NodeMap::new();
         for i in 0..10_000 {
-            m.insert(Box::from(format!("/n{i}").as_str()), node(i));
+            m.insert(Arc::from(format!("/n{i}").as_str()), node(i));
         }
         let copy = m.clone();
         for i in 0..5_000 {
@@ -164,7 +166,7 @@ mod tests {
         for i in 5_000..6_000 {
             m.remove(&format!("/n{i}"));
         }
-        m.insert(Box::from("/new"), node(7));
+        m.insert(Arc::from("/new"), node(7));
         assert_eq!((m.len(), copy.len()), (9_001, 10_000));
         for i in 0..10_000 {
             let key = format!("/n{i}");
@@ -181,9 +183,31 @@ mod tests {
     }
 
     #[test]
+    fn a_shard_copy_shares_its_keys() {
+        let mut m = NodeMap::new();
+        for i in 0..1_000 {
+            m.insert(Arc::from(format!("/n{i}").as_str()), node(i));
+        }
+        let copy = m.clone();
+        // Copies every shard (1,000 keys over 4,096 shards: every non-empty one).
+        for i in 0..1_000 {
+            Arc::make_mut(m.get_mut(&format!("/n{i}")).unwrap())
+                .stat
+                .version = -1;
+        }
+        let originals: HashMap<&str, &Arc<str>> = copy.iter().map(|(k, _)| (&**k, k)).collect();
+        for (k, _) in m.iter() {
+            assert!(
+                Arc::ptr_eq(k, originals[&**k]),
+                "{k} was copied, not shared"
+            );
+        }
+    }
+
+    #[test]
     fn misses_do_not_copy_shards() {
         let mut m = NodeMap::new();
-        m.insert(Box::from("/a"), node(1));
+        m.insert(Arc::from("/a"), node(1));
         let copy = m.clone();
         assert!(m.get_mut("/b").is_none());
         assert!(m.remove("/b").is_none());
