@@ -9,6 +9,7 @@ use crate::compression::{SnapshotCompression, GZIP_MAGIC, SNAPPY_MAGIC};
 use crate::error::StorageError;
 use crate::fs::{Fs, FsFile};
 use crate::names::{is_tmp, snapshot_name, zxid_from_name, SNAPSHOT_PREFIX, TMP_EXTENSION};
+use crate::paced_writer::PacedWriter;
 use crate::snapshot_format_error::SnapshotFormatError;
 use crate::snapshot_reader::{is_valid_checked_stream, LoadedSnapshot, SnapshotReadOptions};
 use crate::snapshot_writer::{SnapshotWriteOptions, SnapshotWriter};
@@ -162,24 +163,12 @@ impl<F: Fs> FileSnap<F> {
         let name = snapshot_name(tree.last_processed_zxid(), compression);
         let path = self.dir.join(&name);
         match compression {
-            // Uncompressed (the default): streamed into the file in chunks, synced every
-            // SNAPSHOT_SYNC_BYTES so that the page cache never holds a whole snapshot's worth
-            // of dirty pages: flushing tens of MB at once would queue ahead of the txn log's
-            // fsyncs on the same disk, which clients would see as a latency spike (RocksDB's
-            // bytes_per_sync, for the same reason).
+            // Uncompressed (the default): streamed into the file in chunks and paced
+            // (PacedWriter): flushing tens of MB at once would queue ahead of the txn log's
+            // fsyncs on the same disk, which clients would see as a latency spike.
             SnapshotCompression::None => write_atomic_with(&self.fs, &path, |f| {
-                let mut offset = 0u64;
-                let mut unsynced = 0usize;
-                let mut sink = |chunk: &[u8]| {
-                    f.write_all_at(offset, chunk)?;
-                    offset += chunk.len() as u64;
-                    unsynced += chunk.len();
-                    if unsynced >= SNAPSHOT_SYNC_BYTES {
-                        f.sync_data()?;
-                        unsynced = 0;
-                    }
-                    Ok(())
-                };
+                let mut file = PacedWriter::new(f);
+                let mut sink = |chunk: &[u8]| file.write(chunk);
                 SnapshotWriter::serialize_to(tree, sessions, opts, &mut sink).map(drop)
             })?,
             c => {
@@ -190,9 +179,6 @@ impl<F: Fs> FileSnap<F> {
         Ok(path)
     }
 }
-
-/// How much of a snapshot is written between two syncs of its file.
-pub const SNAPSHOT_SYNC_BYTES: usize = 4 << 20;
 
 /// Writes a whole file through `<path>.tmp`, fsync, rename, directory fsync.
 pub(crate) fn write_atomic<F: Fs>(fs: &F, path: &Path, bytes: &[u8]) -> Result<(), StorageError> {

@@ -27,6 +27,8 @@
 //!   [`SnapshotFormatError`]).
 //! - `compression`: [`SnapshotCompression`] (plain, gzip, snappy-java stream).
 //! - `file_snap`: [`FileSnap`], snapshot files in a directory.
+//! - `paced_writer`: how a streamed snapshot is written and synced without holding up the
+//!   txn log's fsyncs ([`SNAPSHOT_SYNC_BYTES`]).
 //! - `epoch_file`, `epochs`: `acceptedEpoch` / `currentEpoch` and [`Epochs`].
 //! - `storage_options`, `recovery_report`: [`StorageOptions`], [`Restored`],
 //!   [`RecoveryReport`].
@@ -48,6 +50,7 @@ pub mod log_scan;
 pub mod mem_fs;
 pub mod names;
 pub mod os_fs;
+mod paced_writer;
 pub mod padding;
 pub mod recovery_report;
 pub mod snapshot_format_error;
@@ -72,6 +75,7 @@ pub use log_record::RecordDamage;
 pub use log_scan::{LogEnd, LogFileScan, RecordSpan, DEFAULT_MAX_RECORD_LEN};
 pub use mem_fs::MemFs;
 pub use os_fs::OsFs;
+pub use paced_writer::SNAPSHOT_SYNC_BYTES;
 pub use recovery_report::{RecoveryReport, Restored};
 pub use snapshot_format_error::SnapshotFormatError;
 pub use snapshot_order::{JavaHashOrder, SnapshotOrder};

@@ -50,8 +50,10 @@ impl Default for SnapshotWriteOptions {
     }
 }
 
-/// How many bytes [`SnapshotWriter::serialize_to`] buffers before handing them to its sink.
-pub const SNAPSHOT_CHUNK_BYTES: usize = 1 << 20;
+/// How many bytes [`SnapshotWriter::serialize_to`] buffers before handing them to its sink:
+/// small enough that the file writer gets a chance to give way to other threads every few
+/// hundred znodes (about every 100 µs of serialization).
+pub const SNAPSHOT_CHUNK_BYTES: usize = 64 << 10;
 
 /// Where a streamed snapshot's bytes go (a file, in order).
 pub type SnapshotSink<'a> = dyn FnMut(&[u8]) -> std::io::Result<()> + 'a;
