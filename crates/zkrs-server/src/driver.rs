@@ -171,7 +171,7 @@ impl Driver {
                 }
                 () = tokio::time::sleep_until(wake_at) => self.handle_timer(),
             }
-            self.drain_outputs();
+            self.drain_outputs()?;
         }
         Ok(())
     }
@@ -192,6 +192,7 @@ impl Driver {
                 if fsync_slow {
                     self.stats.fsync_threshold_exceeded += 1;
                 }
+                self.persister.note_durable(zxid, fsync);
                 // Persist-before-ack: the replies of these txns leave only now.
                 self.core.handle_committed(zxid, self.clock.now());
             }
@@ -406,19 +407,35 @@ impl Driver {
     /// batch (their replies are released when it reports them durable). The frames for each
     /// connection are gathered and handed to its writer as one buffer at the end (or before a
     /// close), so all the replies of one iteration leave in one `send()`.
-    fn drain_outputs(&mut self) {
+    fn drain_outputs(&mut self) -> Result<(), ServerError> {
         // One clock read for the whole drain (the reply latencies are in milliseconds), not
         // two per reply.
         let now_mono_ms = self.clock.now().mono_ms;
-        while let Some(output) = self.core.poll_output() {
-            match output {
-                Output::Send { conn, frame } => self.send_frame(conn, frame, now_mono_ms),
-                Output::Close { conn } => self.close(conn),
-                Output::Persist { entry } => self.persister.append(entry),
+        loop {
+            while let Some(output) = self.core.poll_output() {
+                match output {
+                    Output::Send { conn, frame } => self.send_frame(conn, frame, now_mono_ms),
+                    Output::Close { conn } => self.close(conn),
+                    Output::Persist { entry } => self.persister.append(entry),
+                }
+            }
+            // On an otherwise idle server the persister may commit a lone batch on this task
+            // and hand back the thread's reports, whose replies are drained next.
+            let requests_in_server = if self.events.is_empty() {
+                self.throttle.outstanding()
+            } else {
+                usize::MAX
+            };
+            let committed = self.persister.submit(requests_in_server);
+            if committed.is_empty() {
+                break;
+            }
+            for event in committed {
+                self.handle_storage_event(event)?;
             }
         }
-        self.persister.submit();
         self.flush_all();
+        Ok(())
     }
 
     fn send_frame(&mut self, conn: ConnId, frame: Bytes, now_mono_ms: u64) {
@@ -617,7 +634,7 @@ mod tests {
         let (batches_tx, batches) = mpsc::channel(crate::persister::SYNC_QUEUE_BATCHES);
         let (storage_tx, storage_rx) = mpsc::channel(16);
         let storage = DriverStorage {
-            persister: Persister::new(batches_tx, std::thread::spawn(|| {})),
+            persister: Persister::new(batches_tx, std::thread::spawn(|| {}), None),
             events: storage_rx,
             snapshotter: Snapshotter::new(
                 FileSnap::new(OsFs, dir.path()),
@@ -719,13 +736,13 @@ mod tests {
             }),
             wire_len: 0,
         });
-        h.driver.drain_outputs();
+        h.driver.drain_outputs().expect("drain");
         // Persist-before-ack: nothing is written before the createSession txn is durable.
         assert!(rx.try_recv().is_err());
         let batch = h.batches.try_recv().expect("createSession txn");
         let zxid = batch.last().expect("one txn").header.zxid;
         h.driver.core.handle_committed(zxid, h.driver.clock.now());
-        h.driver.drain_outputs();
+        h.driver.drain_outputs().expect("drain");
         (rx, counters)
     }
 
@@ -738,7 +755,7 @@ mod tests {
         });
         request(h, counters, 2, OpCode::GetData, get);
         request(h, counters, 3, OpCode::Exists, exists("/missing"));
-        h.driver.drain_outputs();
+        h.driver.drain_outputs().expect("drain");
     }
 
     /// A read, then a request with an unknown opcode (answered, then the connection closes).
@@ -756,7 +773,7 @@ mod tests {
             },
             wire_len: 0,
         });
-        h.driver.drain_outputs();
+        h.driver.drain_outputs().expect("drain");
     }
 
     /// Every reply produced in one core-loop iteration reaches the connection's writer as ONE

@@ -40,8 +40,9 @@
 //! - `throttle`: `Throttle`, `globalOutstandingLimit` and write-queue back-pressure.
 //! - `database`: `Database`, the start-up load (restore, dead sessions, start-up snapshot).
 //! - `persister`: `Persister`, where `Output::Persist` goes: the core task's end of the txn
-//!   log. `sync_thread`: `SyncThread`, the blocking thread that owns the txn log (group
-//!   commit, snapshot trigger). `storage_event`: `StorageEvent`, its reports to the core task.
+//!   log. `sync_thread`: `SyncThread`, the blocking thread that commits the txn log (group
+//!   commit); `txn_log_writer`: `TxnLogWriter`, the log and its snapshot trigger, shared by
+//!   that thread and the core task's inline commits. `storage_event`: `StorageEvent`, its reports to the core task.
 //! - `snapshotter`: `Snapshotter`, background snapshots; `purger`: `Purger`, autopurge.
 //! - `storage_config`: [`StorageConfig`], the storage settings from zoo.cfg.
 //! - `four_letter`: rendering of every four-letter word; `core_view`: `CoreView`, the core
@@ -74,6 +75,7 @@ mod storage_event;
 mod summary;
 mod sync_thread;
 mod throttle;
+mod txn_log_writer;
 
 pub mod version;
 mod wire_stats;

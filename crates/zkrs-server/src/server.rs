@@ -12,7 +12,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpSocket};
@@ -31,8 +31,9 @@ use crate::persister::{Persister, SYNC_QUEUE_BATCHES};
 use crate::purger::Purger;
 use crate::server_clock::ServerClock;
 use crate::snapshotter::Snapshotter;
-use crate::sync_thread::SyncThread;
+use crate::sync_thread::{SharedTxnLog, SyncThread};
 use crate::throttle::Throttle;
+use crate::txn_log_writer::TxnLogWriter;
 use crate::version::FULL_VERSION;
 
 /// Reports queued from the storage threads to the core task (a few per group commit).
@@ -200,7 +201,8 @@ fn start_storage(config: &ServerConfig, database: Database) -> Result<DriverStor
     let snapshotter_snap = storage.snapshots().clone();
     let (batches_tx, batches_rx) = mpsc::channel(SYNC_QUEUE_BATCHES);
     let (events_tx, events_rx) = mpsc::channel(STORAGE_EVENT_QUEUE_CAPACITY);
-    let thread = SyncThread::new(storage, &config.storage, batches_rx, events_tx.clone())
+    let log: SharedTxnLog = Arc::new(Mutex::new(TxnLogWriter::new(storage, &config.storage)));
+    let thread = SyncThread::new(Arc::clone(&log), batches_rx, events_tx.clone())
         .spawn()
         .map_err(|source| ServerError::Thread {
             what: "txn log",
@@ -241,7 +243,7 @@ fn start_storage(config: &ServerConfig, database: Database) -> Result<DriverStor
         tracing::info!("Purge task is not scheduled.");
     }
     Ok(DriverStorage {
-        persister: Persister::new(batches_tx, thread),
+        persister: Persister::new(batches_tx, thread, Some(log)),
         events: events_rx,
         snapshotter,
         purger,

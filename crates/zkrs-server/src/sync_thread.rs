@@ -1,4 +1,4 @@
-//! [`SyncThread`]: the blocking thread that owns the txn log (`SyncRequestProcessor`).
+//! [`SyncThread`]: the blocking thread that commits the txn log (`SyncRequestProcessor`).
 //!
 //! The core task hands it batches of txns through a bounded channel and never waits for it.
 //! The thread takes everything that is queued (up to [`MAX_BATCH_TXNS`] txns), appends it to
@@ -6,7 +6,11 @@
 //! "durable up to zxid" back to the core task as a [`StorageEvent::Durable`]. While it fsyncs,
 //! the core task keeps accepting requests and queues the next batch.
 //!
-//! After each append it applies ZooKeeper's snapshot rule: more than
+//! The log itself is a [`TxnLogWriter`] behind a mutex, which the core task also uses to commit
+//! a lone write without the hand-offs when the server is otherwise idle (see
+//! [`crate::persister::Persister::submit`]).
+//!
+//! After each append the writer applies ZooKeeper's snapshot rule: more than
 //! `snapCount/2 + rand(snapCount/2)` txns, or more than `limit/2 + rand(limit/2)` bytes of log
 //! (`snapSizeLimitInKb`), since the last roll → roll the log and ask the core task for a
 //! snapshot ([`StorageEvent::SnapshotDue`]).
@@ -15,35 +19,34 @@
 //! core task stops acknowledging writes and shuts the server down (ZooKeeper exits too). A
 //! panic is reported the same way.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio::sync::mpsc;
 use zkrs_jute::TxnEntry;
-use zkrs_storage::{FileTxnSnapLog, OsFs, StorageError};
+use zkrs_storage::StorageError;
 
-use crate::storage_config::StorageConfig;
 use crate::storage_event::StorageEvent;
+use crate::txn_log_writer::TxnLogWriter;
 
 /// `zookeeper.maxBatchSize`'s default: the most txns one fsync waits for before syncing.
 pub const MAX_BATCH_TXNS: usize = 1000;
 
-/// The thread's state.
-pub struct SyncThread {
-    storage: FileTxnSnapLog<OsFs>,
-    force_sync: bool,
-    fsync_warning: Duration,
-    trigger: SnapshotTrigger,
-    batches: mpsc::Receiver<Vec<TxnEntry>>,
-    events: mpsc::Sender<StorageEvent>,
+/// The log, shared by the thread and the core task's inline commits.
+pub type SharedTxnLog = Arc<Mutex<TxnLogWriter>>;
+
+/// Locks the shared log. A panic while it was held (which the panicking side reports as a
+/// failure) leaves the writer usable for nothing but its `failed` flag, which is set then.
+pub fn lock_log(log: &SharedTxnLog) -> MutexGuard<'_, TxnLogWriter> {
+    log.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-impl std::fmt::Debug for SyncThread {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SyncThread")
-            .field("storage", &self.storage)
-            .field("force_sync", &self.force_sync)
-            .finish_non_exhaustive()
-    }
+/// The thread's state.
+#[derive(Debug)]
+pub struct SyncThread {
+    log: SharedTxnLog,
+    batches: mpsc::Receiver<Vec<TxnEntry>>,
+    events: mpsc::Sender<StorageEvent>,
 }
 
 /// Reports a panic of the thread as a failure, so the core task never waits forever.
@@ -60,23 +63,14 @@ impl Drop for PanicGuard {
 }
 
 impl SyncThread {
-    /// A thread over opened, restored storage.
+    /// A thread committing what arrives on `batches` to `log`.
     pub fn new(
-        storage: FileTxnSnapLog<OsFs>,
-        config: &StorageConfig,
+        log: SharedTxnLog,
         batches: mpsc::Receiver<Vec<TxnEntry>>,
         events: mpsc::Sender<StorageEvent>,
     ) -> SyncThread {
-        let size_base = storage.txn_log().total_log_size();
         SyncThread {
-            storage,
-            force_sync: config.force_sync,
-            fsync_warning: Duration::from_millis(config.fsync_warning_threshold_ms),
-            trigger: SnapshotTrigger::new(
-                config.snap_count,
-                config.snap_size_limit_bytes,
-                size_base,
-            ),
+            log,
             batches,
             events,
         }
@@ -92,7 +86,11 @@ impl SyncThread {
     fn run(mut self) {
         let _guard = PanicGuard(self.events.clone());
         while let Some(first) = self.batches.blocking_recv() {
-            match self.group_commit(first) {
+            let committed = {
+                let mut log = lock_log(&self.log);
+                group_commit(&mut self.batches, &mut log, first)
+            };
+            match committed {
                 Ok(events) => {
                     for e in events {
                         // The core task is gone only at shutdown; keep syncing what is queued.
@@ -103,7 +101,7 @@ impl SyncThread {
                     tracing::error!(
                         "Severe unrecoverable error writing the txn log in {}: {e}; \
                          no further writes are acknowledged and the server stops",
-                        self.storage.log_dir().display()
+                        lock_log(&self.log).log_dir().display()
                     );
                     let _ = self.events.blocking_send(StorageEvent::Failed {
                         error: e.to_string(),
@@ -113,70 +111,31 @@ impl SyncThread {
             }
         }
         // Every sender is gone (shutdown): everything received was committed above.
-        if let Err(e) = self.storage.close() {
+        if let Err(e) = lock_log(&self.log).close() {
             tracing::warn!("closing the txn log: {e}");
         }
         tracing::debug!("SyncThread exited");
     }
+}
 
-    /// Appends `first` and whatever else is queued, then commits once.
-    fn group_commit(&mut self, first: Vec<TxnEntry>) -> Result<Vec<StorageEvent>, StorageError> {
-        let mut txns = 0usize;
-        let mut last_zxid = None;
-        let mut snapshot_due = false;
-        let mut batch = first;
-        loop {
-            for entry in &batch {
-                self.storage.append(entry)?;
-                txns += 1;
-                last_zxid = Some(entry.header.zxid);
-                self.trigger.count_txn();
-                if self
-                    .trigger
-                    .should_snapshot(self.storage.txn_log().total_log_size())
-                {
-                    self.storage.roll_log()?;
-                    self.trigger.reset(self.storage.txn_log().total_log_size());
-                    snapshot_due = true;
-                }
-            }
-            if txns >= MAX_BATCH_TXNS {
-                break;
-            }
-            match self.batches.try_recv() {
-                Ok(next) => batch = next,
-                Err(_) => break,
-            }
+/// Appends `first` and whatever else is queued on `batches`, then commits once.
+fn group_commit(
+    batches: &mut mpsc::Receiver<Vec<TxnEntry>>,
+    log: &mut TxnLogWriter,
+    first: Vec<TxnEntry>,
+) -> Result<Vec<StorageEvent>, StorageError> {
+    let mut batch = first;
+    loop {
+        log.append(&batch)?;
+        if log.uncommitted_txns() >= MAX_BATCH_TXNS {
+            break;
         }
-        let outcome = self.storage.commit(self.force_sync)?;
-        if outcome.rolled {
-            // txnLogSizeLimitInKb: a new file, not a snapshot.
-            tracing::info!("txn log reached txnLogSizeLimitInKb; rolled");
+        match batches.try_recv() {
+            Ok(next) => batch = next,
+            Err(_) => break,
         }
-        let fsync_slow = outcome.fsync.is_some_and(|d| d > self.fsync_warning);
-        if let (true, Some(d)) = (fsync_slow, outcome.fsync) {
-            tracing::warn!(
-                "fsync-ing the write ahead log in SyncThread:0 took {}ms which will adversely \
-                 effect operation latency. File size is {} bytes. See the ZooKeeper \
-                 troubleshooting guide",
-                d.as_millis(),
-                self.storage.txn_log().current_log_size()
-            );
-        }
-        let mut events = Vec::with_capacity(2);
-        if let Some(zxid) = last_zxid {
-            events.push(StorageEvent::Durable {
-                zxid,
-                txns,
-                fsync: outcome.fsync,
-                fsync_slow,
-            });
-        }
-        if snapshot_due {
-            events.push(StorageEvent::SnapshotDue);
-        }
-        Ok(events)
     }
+    log.commit()
 }
 
 /// `SyncRequestProcessor.shouldSnapshot` with its randomized thresholds.
