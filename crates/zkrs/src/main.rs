@@ -23,6 +23,16 @@
 
 #![forbid(unsafe_code)]
 
+/// jemalloc, not the system allocator: when the snapshot thread drops a view it frees the nodes
+/// the live tree replaced meanwhile, which the core task allocated. glibc takes the core task's
+/// arena lock for each of those frees (and later consolidates them in one long pass); jemalloc
+/// returns them through per-thread caches in batches. Measured on 200k znodes during snapshots:
+/// set p999 3.4 ms against 5.3 ms (medians of 6 rounds), RSS 97 against 99 MiB
+/// (docs/performance.md, item 9).
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
