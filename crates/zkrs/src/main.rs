@@ -206,10 +206,13 @@ fn server(path: &Path) -> ExitCode {
 }
 
 fn serve(config: ServerConfig) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("zkrs")
-        .build()?;
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    // TOKIO_WORKER_THREADS, when set, is left to tokio.
+    if std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        builder.worker_threads(io_worker_threads(cores));
+    }
+    let runtime = builder.enable_all().thread_name("zkrs").build()?;
     runtime.block_on(async move {
         // Install the signal handlers before binding, so a signal during startup is a
         // graceful stop rather than the default kill.
@@ -217,6 +220,17 @@ fn serve(config: ServerConfig) -> anyhow::Result<()> {
         zkrs_server::run(config, shutdown).await?;
         Ok(())
     })
+}
+
+/// How many runtime threads serve the sockets and the core task on a machine with `cores`:
+/// ZooKeeper's default number of selector threads (`NIOServerCnxnFactory`,
+/// `zookeeper.nio.numSelectorThreads` = max(1, floor(sqrt(cores / 2)))). The tokio default of one
+/// per core is worse: all requests go through the one core task, so more threads add
+/// cross-thread wake-ups and compete with the txn log and snapshot threads. Measured on 2 cores,
+/// mixed 90% reads at 32 x 8: 1 thread 242–292k ops/s and 4.0–4.6 µs of server CPU per op,
+/// 2 threads 204–243k ops/s and 4.9–5.9 µs (docs/performance.md, item 11).
+fn io_worker_threads(cores: usize) -> usize {
+    ((cores as f64) / 2.0).sqrt().floor().max(1.0) as usize
 }
 
 /// Resolves on SIGTERM or SIGINT (Ctrl-C).
@@ -239,5 +253,20 @@ fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
             let _ = tokio::signal::ctrl_c().await;
             tracing::info!("received Ctrl-C");
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::io_worker_threads;
+
+    /// ZooKeeper's `numSelectorThreads` default: max(1, floor(sqrt(cores / 2))).
+    #[test]
+    fn io_threads_follow_zookeepers_selector_thread_default() {
+        let got: Vec<usize> = [1, 2, 3, 4, 8, 16, 32, 64, 128]
+            .into_iter()
+            .map(io_worker_threads)
+            .collect();
+        assert_eq!(got, [1, 1, 1, 1, 2, 2, 4, 5, 8]);
     }
 }
