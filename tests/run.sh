@@ -47,7 +47,11 @@ tests/crash/run.sh
 
 echo "== benchmark smoke: load generator against zkrs and Apache ZooKeeper (tiny counts)"
 cargo build --release --locked -p zkrs-bench
-benches/compare.sh --quick --no-build
+smoke_out="target/bench/compare-smoke"
+rm -rf "$smoke_out"
+benches/compare.sh --quick --no-build --out "$smoke_out"
+# The pooling of runs that docs/performance.md uses: it must read what compare.sh writes.
+benches/pool.py "$smoke_out" "$smoke_out" | grep -q '^| start-up to first session, empty (ms) |'
 
 # Every step above exits non-zero on a failure (set -e), so reaching here means all passed.
 echo "suites (cargo test, differential, conformance, kazoo restart, interop, crash, bench smoke): 7 passed, 0 failed"
