@@ -407,9 +407,11 @@ async fn snapshots_are_taken_every_snap_count_txns_and_autopurge_keeps_the_newes
     server.stop().await?;
     let snapshots = files(&dir, "snapshot.");
     let logs = files(&dir, "log.");
-    // 200 txns with snapCount 20: a roll and a snapshot every 11..=20 txns.
-    assert!(snapshots.len() >= 8, "{snapshots:?}");
-    assert!(logs.len() >= 8, "{logs:?}");
+    // 200 txns with snapCount 20: a roll every 11..=20 txns, and a snapshot with each roll
+    // unless the previous one is still being written ("Too busy to snap, skipping"), which
+    // fast sequential writes can outrun: the start-up snapshot plus the 3 waited for above.
+    assert!(snapshots.len() >= 4, "{snapshots:?}");
+    assert!(logs.len() >= 10, "{logs:?}");
 
     // Autopurge runs at start-up: the 3 newest snapshots and the logs they need remain.
     config.storage.purge_interval_hours = 1;

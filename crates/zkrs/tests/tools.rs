@@ -99,10 +99,31 @@ async fn populated(dir: &Path) -> Result<()> {
             .await?;
         assert_eq!(r.header.err, 0);
     }
-    // Let the background snapshots finish.
+    // At least 4 snapshots (the start-up one and 3 more). Writes can outrun the background
+    // snapshots, which are then skipped ("Too busy to snap"), so more txns follow, slowly
+    // enough for each snapshot to finish, until there are 4 (bounded).
     let deadline = std::time::Instant::now() + common::WAIT;
+    let mut extra = 0;
     while files(dir, "snapshot.").len() < 4 && std::time::Instant::now() < deadline {
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        let r = c
+            .call(Request::Create(CreateRequest {
+                path: format!("/u{extra}"),
+                data: None,
+                acl: perms::open_acl_unsafe(),
+                flags: 0,
+            }))
+            .await?;
+        assert_eq!(r.header.err, 0);
+        extra += 1;
+    }
+    // And let the last one finish writing.
+    while std::fs::read_dir(dir.join("version-2"))?
+        .filter_map(|e| e.ok())
+        .any(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
     drop(c);
     server.stop().await?;
