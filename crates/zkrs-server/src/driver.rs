@@ -758,6 +758,22 @@ mod tests {
         h.driver.drain_outputs().expect("drain");
     }
 
+    /// The writer queue holds one command with the replies `xids`, then the close.
+    fn expect_batch_then_close(rx: &mut mpsc::Receiver<WriteCmd>, xids: &[i32]) {
+        let Ok(WriteCmd::Frames { bytes, frames }) = rx.try_recv() else {
+            panic!("expected one command holding the frames");
+        };
+        assert_eq!(frames, xids.len());
+        assert_eq!(
+            self::frames(&bytes)
+                .iter()
+                .map(|p| xid(p))
+                .collect::<Vec<_>>(),
+            xids
+        );
+        assert_eq!(rx.try_recv().ok(), Some(WriteCmd::Close));
+    }
+
     /// A read, then a request with an unknown opcode (answered, then the connection closes).
     fn read_then_close(h: &mut Harness, counters: &ConnCounters) {
         request(h, counters, 4, OpCode::Exists, exists("/"));
@@ -803,14 +819,7 @@ mod tests {
 
         // A reply, then one that closes the connection: the batch, then the close.
         read_then_close(&mut h, &counters);
-        let Ok(WriteCmd::Frames { bytes, frames: 2 }) = rx.try_recv() else {
-            panic!("expected one command holding two frames");
-        };
-        assert_eq!(
-            frames(&bytes).iter().map(|p| xid(p)).collect::<Vec<_>>(),
-            [4, 5]
-        );
-        assert_eq!(rx.try_recv().ok(), Some(WriteCmd::Close));
+        expect_batch_then_close(&mut rx, &[4, 5]);
         assert!(rx.try_recv().is_err());
     }
 
@@ -842,14 +851,7 @@ mod tests {
         // The writer holds something unwritten: the batch goes behind it, through the queue.
         counters.queued_frames.store(1, Ordering::Release);
         read_then_close(&mut h, &counters);
-        let Ok(WriteCmd::Frames { bytes, frames: 2 }) = rx.try_recv() else {
-            panic!("expected one command holding two frames");
-        };
-        assert_eq!(
-            frames(&bytes).iter().map(|p| xid(p)).collect::<Vec<_>>(),
-            [4, 5]
-        );
-        assert_eq!(rx.try_recv().ok(), Some(WriteCmd::Close));
+        expect_batch_then_close(&mut rx, &[4, 5]);
         // Closing dropped the core task's handle on the socket: the writer owns it alone.
         assert!(h.driver.conns[&1].link.socket.is_none());
     }
