@@ -17,7 +17,7 @@
 //!
 //! # Layout
 //!
-//! - `main.rs`: the command line (clap) and the tokio runtime.
+//! - `main.rs`: the command line (clap) and the tokio runtime (`--threads`, one by default).
 //! - `options`: [`options::RunOptions`], the options of one run, and [`options::Workload`].
 //! - `keys`: [`keys::KeySpace`], znode paths and the per-session random numbers.
 //! - `recorder`: [`recorder::Recorder`], latencies and error counts of one session.
@@ -65,6 +65,12 @@ use crate::options::{OutputFormat, RunOptions};
         zkrs-bench flw --server 127.0.0.1:2181 srvr"
 )]
 struct Cli {
+    /// Threads driving the sessions. 1 (the default) runs every session on one thread with
+    /// tokio's current-thread runtime: on a small machine shared with the server, a second
+    /// thread mostly adds cross-thread wake-ups and takes CPU the server under test needs.
+    /// N > 1 uses the multi-thread runtime with N workers.
+    #[arg(long, global = true, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    threads: u16,
     #[command(subcommand)]
     command: Command,
 }
@@ -99,12 +105,24 @@ enum Command {
     },
 }
 
-fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+/// The runtime `--threads` asks for: current-thread for 1, multi-thread with N workers otherwise.
+fn build_runtime(threads: u16) -> anyhow::Result<tokio::runtime::Runtime> {
+    let mut builder = if threads == 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(usize::from(threads));
+        b
+    };
+    builder
         .enable_all()
         .build()
-        .context("building the tokio runtime")?;
+        .context("building the tokio runtime")
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let runtime = build_runtime(cli.threads)?;
     match cli.command {
         Command::Run(opts) => {
             let format = opts.output;

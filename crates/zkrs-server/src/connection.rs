@@ -139,33 +139,47 @@ async fn read_loop(
 ) -> ReadEnd {
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
     let mut decoder = ClientFrameDecoder::new(max_buffer);
+    // The frames of one read, handed to the core as one event.
+    let mut batch: Vec<(ClientFrame, usize)> = Vec::new();
     loop {
         loop {
             let before = buf.len();
             let frame = match decoder.decode(&mut buf) {
                 Ok(Some(frame)) => frame,
                 Ok(None) => break,
-                Err(e) => return ReadEnd::Closed(CloseReason::BadFrame(e)),
+                Err(e) => {
+                    // The requests before the bad frame were well formed: they still count.
+                    if !hand_over(events, conn, &mut batch).await {
+                        return ReadEnd::Closed(CloseReason::ServerGone);
+                    }
+                    return ReadEnd::Closed(CloseReason::BadFrame(e));
+                }
             };
             let wire_len = before - buf.len();
             let four_letter = matches!(frame, ClientFrame::FourLetter { .. });
             if !four_letter {
                 // globalOutstandingLimit: hold this request (and stop reading) while the
-                // server is over the limit and this connection has requests in flight.
-                throttle.wait_ready(counters).await;
+                // server is over the limit and this connection has requests in flight. The
+                // requests already taken go to the core first: it is their replies that let
+                // this connection go on.
+                if throttle.must_wait(counters) {
+                    if !hand_over(events, conn, &mut batch).await {
+                        return ReadEnd::Closed(CloseReason::ServerGone);
+                    }
+                    throttle.wait_ready(counters).await;
+                }
                 throttle.acquire(counters);
             }
-            let sent = events.send(Event::Frame {
-                conn,
-                frame,
-                wire_len,
-            });
-            if sent.await.is_err() {
-                return ReadEnd::Closed(CloseReason::ServerGone);
-            }
+            batch.push((frame, wire_len));
             if four_letter {
+                if !hand_over(events, conn, &mut batch).await {
+                    return ReadEnd::Closed(CloseReason::ServerGone);
+                }
                 return ReadEnd::FourLetter;
             }
+        }
+        if !hand_over(events, conn, &mut batch).await {
+            return ReadEnd::Closed(CloseReason::ServerGone);
         }
         if buf.capacity() - buf.len() < READ_CHUNK {
             buf.reserve(READ_CHUNK);
@@ -176,6 +190,33 @@ async fn read_loop(
             Err(e) => return ReadEnd::Closed(CloseReason::ReadError(e)),
         }
     }
+}
+
+/// Sends the frames in `batch` (if any) to the core task as one event and empties it. False
+/// if the core task is gone.
+async fn hand_over(
+    events: &mpsc::Sender<Event>,
+    conn: ConnId,
+    batch: &mut Vec<(ClientFrame, usize)>,
+) -> bool {
+    let event = match batch.len() {
+        0 => return true,
+        1 => {
+            let Some((frame, wire_len)) = batch.pop() else {
+                return true;
+            };
+            Event::Frame {
+                conn,
+                frame,
+                wire_len,
+            }
+        }
+        _ => Event::Frames {
+            conn,
+            frames: std::mem::take(batch),
+        },
+    };
+    events.send(event).await.is_ok()
 }
 
 /// Writes what the core task queues. Each command already holds every reply of one core-loop
@@ -281,4 +322,142 @@ async fn linger_drain(rd: &mut OwnedReadHalf) {
         }
     };
     let _ = tokio::time::timeout(LINGER_DRAIN_TIMEOUT, drain).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A ConnectRequest frame (protocol 0, timeout 30 s, a new session, 16-byte password).
+    fn connect_frame() -> Vec<u8> {
+        let mut payload = Vec::new();
+        payload.extend_from_slice(&0i32.to_be_bytes()); // protocolVersion
+        payload.extend_from_slice(&0i64.to_be_bytes()); // lastZxidSeen
+        payload.extend_from_slice(&30_000i32.to_be_bytes()); // timeOut
+        payload.extend_from_slice(&0i64.to_be_bytes()); // sessionId
+        payload.extend_from_slice(&16i32.to_be_bytes()); // passwd
+        payload.extend_from_slice(&[0u8; 16]);
+        payload.push(0); // readOnly
+        framed(&payload)
+    }
+
+    /// A ping (xid -2, opcode 11, no body).
+    fn ping_frame() -> Vec<u8> {
+        let mut payload = Vec::new();
+        payload.extend_from_slice(&(-2i32).to_be_bytes());
+        payload.extend_from_slice(&11i32.to_be_bytes());
+        framed(&payload)
+    }
+
+    fn framed(payload: &[u8]) -> Vec<u8> {
+        let mut out = (payload.len() as i32).to_be_bytes().to_vec();
+        out.extend_from_slice(payload);
+        out
+    }
+
+    /// Runs `read_loop` over a socket that received `bytes` and then nothing more; returns how
+    /// it ended, the events it sent and the connection's counters.
+    async fn read_all(bytes: &[u8], limit: usize) -> (ReadEnd, Vec<Event>, ConnCounters) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let mut client = TcpStream::connect(listener.local_addr().expect("addr"))
+            .await
+            .expect("connect");
+        let (server, _) = listener.accept().await.expect("accept");
+        let (mut rd, _wr) = server.into_split();
+        // On loopback the bytes are in the server's receive queue when this returns, so the
+        // reader's first read takes them all.
+        client.write_all(bytes).await.expect("write");
+        let (tx, mut rx) = mpsc::channel(16);
+        let throttle = Throttle::new(limit);
+        let counters = ConnCounters::default();
+        let end = tokio::time::timeout(
+            Duration::from_secs(10),
+            read_loop(&mut rd, 7, &tx, &throttle, &counters, 1 << 20),
+        )
+        .await
+        .expect("the reader stops at the bad frame");
+        let mut events = Vec::new();
+        while let Ok(e) = rx.try_recv() {
+            events.push(e);
+        }
+        (end, events, counters)
+    }
+
+    /// The frames of one read reach the core as one `Frames` event, in order; a malformed frame
+    /// after them closes the connection, but only after the good ones were handed over.
+    #[tokio::test]
+    async fn the_frames_of_one_read_reach_the_core_as_one_event() {
+        let mut bytes = connect_frame();
+        bytes.extend(ping_frame());
+        bytes.extend(ping_frame());
+        bytes.extend_from_slice(&(-5i32).to_be_bytes());
+        let (end, events, counters) = read_all(&bytes, 1000).await;
+        assert!(matches!(end, ReadEnd::Closed(CloseReason::BadFrame(_))));
+        let [Event::Frames { conn: 7, frames }] = &events[..] else {
+            panic!("expected one Frames event, got {events:?}");
+        };
+        assert_eq!(frames.len(), 3);
+        assert!(matches!(frames[0], (ClientFrame::Connect(_), 49)));
+        for (frame, wire_len) in &frames[1..] {
+            assert!(matches!(frame, ClientFrame::Request { header, .. } if header.xid == -2));
+            assert_eq!(*wire_len, 12);
+        }
+        assert_eq!(
+            counters
+                .outstanding
+                .load(std::sync::atomic::Ordering::SeqCst),
+            3
+        );
+    }
+
+    /// Over `globalOutstandingLimit`, the reader hands over what it has taken before it waits,
+    /// and takes nothing more until a reply releases one.
+    #[tokio::test]
+    async fn a_throttled_reader_hands_over_its_batch_before_it_waits() {
+        let mut bytes = connect_frame();
+        bytes.extend(ping_frame());
+        bytes.extend(ping_frame());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let mut client = TcpStream::connect(listener.local_addr().expect("addr"))
+            .await
+            .expect("connect");
+        let (server, _) = listener.accept().await.expect("accept");
+        let (mut rd, _wr) = server.into_split();
+        client.write_all(&bytes).await.expect("write");
+        let (tx, mut rx) = mpsc::channel(16);
+        // Over the limit once two requests are in flight.
+        let throttle = Arc::new(Throttle::new(1));
+        let counters = Arc::new(ConnCounters::default());
+        let reader = {
+            let (throttle, counters) = (Arc::clone(&throttle), Arc::clone(&counters));
+            tokio::spawn(async move {
+                read_loop(&mut rd, 7, &tx, &throttle, &counters, 1 << 20).await;
+            })
+        };
+        let first = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .expect("the first two frames in time")
+            .expect("an event");
+        let Event::Frames { frames, .. } = first else {
+            panic!("expected the connect and the first ping, got {first:?}");
+        };
+        assert_eq!(frames.len(), 2);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(
+            rx.try_recv().is_err(),
+            "the second ping waits for the throttle"
+        );
+        throttle.release(&counters, 1);
+        let second = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .expect("the second ping after the release")
+            .expect("an event");
+        assert!(matches!(second, Event::Frame { ref frame, .. }
+            if matches!(frame, ClientFrame::Request { header, .. } if header.xid == -2)));
+        reader.abort();
+    }
 }

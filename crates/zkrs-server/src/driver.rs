@@ -145,17 +145,26 @@ impl Driver {
     }
 
     async fn serve(&mut self) -> Result<(), ServerError> {
+        // One timer, moved when the deadline moves (it rarely does: the core's deadlines are
+        // tick-aligned), rather than a new timer entry per iteration.
+        let timer = tokio::time::sleep_until(self.clock.instant_at(self.next_deadline()));
+        tokio::pin!(timer);
         loop {
             let wake_at = self.clock.instant_at(self.next_deadline());
+            if timer.deadline() != wake_at {
+                timer.as_mut().reset(wake_at);
+            }
             tokio::select! {
                 event = self.events.recv() => {
                     let Some(event) = event else { break };
-                    self.handle_event(event);
+                    // One clock read per batch: the core's clocks are in milliseconds.
+                    let now = self.clock.now();
+                    self.handle_event(event, now);
                     // Take what else is already queued, so one drain (and one batch for the
                     // txn log) serves them all.
                     for _ in 1..EVENT_BATCH_MAX {
                         match self.events.try_recv() {
-                            Ok(event) => self.handle_event(event),
+                            Ok(event) => self.handle_event(event, now),
                             Err(_) => break,
                         }
                     }
@@ -169,7 +178,7 @@ impl Driver {
                         self.handle_storage_event(stored)?;
                     }
                 }
-                () = tokio::time::sleep_until(wake_at) => self.handle_timer(),
+                () = &mut timer => self.handle_timer(),
             }
             self.drain_outputs()?;
         }
@@ -300,10 +309,9 @@ impl Driver {
         }
     }
 
-    fn handle_event(&mut self, event: Event) {
+    fn handle_event(&mut self, event: Event, now: Clock) {
         match event {
             Event::Opened { conn, remote, link } => {
-                let now = self.clock.now();
                 self.core.handle_connection_opened(conn, remote);
                 self.conns
                     .insert(conn, ConnEntry::new(conn, remote, link, now.mono_ms));
@@ -312,7 +320,12 @@ impl Driver {
                 conn,
                 frame,
                 wire_len,
-            } => self.handle_frame(conn, frame, wire_len),
+            } => self.handle_frame(conn, frame, wire_len, now),
+            Event::Frames { conn, frames } => {
+                for (frame, wire_len) in frames {
+                    self.handle_frame(conn, frame, wire_len, now);
+                }
+            }
             Event::Closed { conn, reason } => self.handle_closed(conn, &reason),
         }
     }
@@ -325,8 +338,7 @@ impl Driver {
         }
     }
 
-    fn handle_frame(&mut self, conn: ConnId, frame: ClientFrame, wire_len: usize) {
-        let now = self.clock.now();
+    fn handle_frame(&mut self, conn: ConnId, frame: ClientFrame, wire_len: usize, now: Clock) {
         let Some(e) = self.conns.get_mut(&conn) else {
             debug_assert!(false, "frame from unknown connection {conn}");
             return;
@@ -677,23 +689,32 @@ mod tests {
         out
     }
 
+    /// Hands `e` to the driver as the core loop does, with the current clock.
+    fn event(h: &mut Harness, e: Event) {
+        let now = h.driver.clock.now();
+        h.driver.handle_event(e, now);
+    }
+
     fn xid(payload: &[u8]) -> i32 {
         i32::from_be_bytes([payload[0], payload[1], payload[2], payload[3]])
     }
 
     fn request(h: &mut Harness, counters: &ConnCounters, xid: i32, op: OpCode, request: Request) {
         h.driver.throttle.acquire(counters);
-        h.driver.handle_event(Event::Frame {
-            conn: 1,
-            frame: ClientFrame::Request {
-                header: RequestHeader {
-                    xid,
-                    r#type: op.code(),
+        event(
+            h,
+            Event::Frame {
+                conn: 1,
+                frame: ClientFrame::Request {
+                    header: RequestHeader {
+                        xid,
+                        r#type: op.code(),
+                    },
+                    request: Ok(request),
                 },
-                request: Ok(request),
+                wire_len: 0,
             },
-            wire_len: 0,
-        });
+        );
     }
 
     fn exists(path: &str) -> Request {
@@ -718,24 +739,30 @@ mod tests {
             abort: Arc::new(Notify::new()),
             socket,
         };
-        h.driver.handle_event(Event::Opened {
-            conn: 1,
-            remote: "127.0.0.1:5000".parse().expect("addr"),
-            link,
-        });
+        event(
+            h,
+            Event::Opened {
+                conn: 1,
+                remote: "127.0.0.1:5000".parse().expect("addr"),
+                link,
+            },
+        );
         h.driver.throttle.acquire(&counters);
-        h.driver.handle_event(Event::Frame {
-            conn: 1,
-            frame: ClientFrame::Connect(ConnectRequest {
-                protocol_version: 0,
-                last_zxid_seen: 0,
-                time_out: 30_000,
-                session_id: 0,
-                passwd: bytes::Bytes::from(vec![0u8; 16]),
-                read_only: Some(false),
-            }),
-            wire_len: 0,
-        });
+        event(
+            h,
+            Event::Frame {
+                conn: 1,
+                frame: ClientFrame::Connect(ConnectRequest {
+                    protocol_version: 0,
+                    last_zxid_seen: 0,
+                    time_out: 30_000,
+                    session_id: 0,
+                    passwd: bytes::Bytes::from(vec![0u8; 16]),
+                    read_only: Some(false),
+                }),
+                wire_len: 0,
+            },
+        );
         h.driver.drain_outputs().expect("drain");
         // Persist-before-ack: nothing is written before the createSession txn is durable.
         assert!(rx.try_recv().is_err());
@@ -778,17 +805,20 @@ mod tests {
     fn read_then_close(h: &mut Harness, counters: &ConnCounters) {
         request(h, counters, 4, OpCode::Exists, exists("/"));
         h.driver.throttle.acquire(counters);
-        h.driver.handle_event(Event::Frame {
-            conn: 1,
-            frame: ClientFrame::Request {
-                header: RequestHeader {
-                    xid: 5,
-                    r#type: 9999,
+        event(
+            h,
+            Event::Frame {
+                conn: 1,
+                frame: ClientFrame::Request {
+                    header: RequestHeader {
+                        xid: 5,
+                        r#type: 9999,
+                    },
+                    request: Err(RequestDecodeError::UnknownOpcode(9999)),
                 },
-                request: Err(RequestDecodeError::UnknownOpcode(9999)),
+                wire_len: 0,
             },
-            wire_len: 0,
-        });
+        );
         h.driver.drain_outputs().expect("drain");
     }
 
@@ -821,6 +851,48 @@ mod tests {
         read_then_close(&mut h, &counters);
         expect_batch_then_close(&mut rx, &[4, 5]);
         assert!(rx.try_recv().is_err());
+    }
+
+    /// A `Frames` event (the requests of one read) is handled like its frames one by one: the
+    /// replies leave in order, in one command.
+    #[test]
+    fn a_frames_event_is_answered_in_order_in_one_batch() {
+        let mut h = harness();
+        let (mut rx, counters) = open(&mut h, None);
+        assert!(matches!(
+            rx.try_recv(),
+            Ok(WriteCmd::Frames { frames: 1, .. })
+        ));
+        let batch = (1..=3)
+            .map(|xid| {
+                h.driver.throttle.acquire(&counters);
+                let frame = ClientFrame::Request {
+                    header: RequestHeader {
+                        xid,
+                        r#type: OpCode::Exists.code(),
+                    },
+                    request: Ok(exists(if xid == 2 { "/missing" } else { "/" })),
+                };
+                (frame, 16)
+            })
+            .collect();
+        event(
+            &mut h,
+            Event::Frames {
+                conn: 1,
+                frames: batch,
+            },
+        );
+        h.driver.drain_outputs().expect("drain");
+        let Ok(WriteCmd::Frames { bytes, frames: 3 }) = rx.try_recv() else {
+            panic!("expected one command holding three frames");
+        };
+        assert_eq!(
+            frames(&bytes).iter().map(|p| xid(p)).collect::<Vec<_>>(),
+            [1, 2, 3]
+        );
+        assert_eq!(counters.outstanding.load(Ordering::Acquire), 0);
+        assert_eq!(h.driver.stats.bytes_received, 48);
     }
 
     /// With the writer idle, the core task writes each iteration's batch to the socket itself,

@@ -14,7 +14,7 @@ use zkrs_session::ConnId;
 use crate::throttle::SharedCounters;
 
 /// A message from a connection task to the core task. Per connection they arrive in order:
-/// one `Opened`, any number of `Frame`s, one `Closed`.
+/// one `Opened`, any number of `Frame`s and `Frames`, one `Closed`.
 #[derive(Debug)]
 pub enum Event {
     /// A connection was accepted and admitted by the limits.
@@ -28,6 +28,13 @@ pub enum Event {
         conn: ConnId,
         frame: ClientFrame,
         wire_len: usize,
+    },
+    /// Several frames decoded from one read, in order: one message instead of one per
+    /// request, so a pipelining client costs the reader and the core one queue hand-off per
+    /// read. Each is `(frame, wire_len)`.
+    Frames {
+        conn: ConnId,
+        frames: Vec<(ClientFrame, usize)>,
     },
     /// The connection is gone; nothing more will be written to it.
     Closed { conn: ConnId, reason: CloseReason },

@@ -28,6 +28,11 @@ pub struct Throttle {
     // false (global count back at or under the limit, a connection's count at 0, a write
     // queue under its high-water mark). `notify_waiters` wakes them all; each re-checks.
     wake: Notify,
+    // Readers inside the slow path of `wait_ready`. Releases skip `notify_waiters` (a mutex)
+    // while it is 0. A reader raises it before it re-checks its condition and a releaser
+    // updates the counts before it reads this, all `SeqCst`: either the releaser sees the
+    // reader and wakes it, or the reader sees the released counts and does not sleep.
+    waiting: AtomicUsize,
 }
 
 /// The per-connection counters shared by the reader, the writer and the core task.
@@ -48,24 +53,30 @@ impl Throttle {
             limit,
             outstanding: AtomicUsize::new(0),
             wake: Notify::new(),
+            waiting: AtomicUsize::new(0),
         }
     }
 
     /// Requests in flight server-wide.
     pub fn outstanding(&self) -> usize {
-        self.outstanding.load(Ordering::Acquire)
+        self.outstanding.load(Ordering::SeqCst)
     }
 
     /// True when a reader of `conn` must not hand over more requests now.
     pub fn must_wait(&self, conn: &ConnCounters) -> bool {
         let over_limit = self.outstanding() > self.limit;
-        (over_limit && conn.outstanding.load(Ordering::Acquire) > 0)
-            || conn.queued_frames.load(Ordering::Acquire) >= WRITE_QUEUE_HIGH_WATER
-            || conn.queued_bytes.load(Ordering::Acquire) >= WRITE_QUEUE_HIGH_WATER_BYTES
+        (over_limit && conn.outstanding.load(Ordering::SeqCst) > 0)
+            || conn.queued_frames.load(Ordering::SeqCst) >= WRITE_QUEUE_HIGH_WATER
+            || conn.queued_bytes.load(Ordering::SeqCst) >= WRITE_QUEUE_HIGH_WATER_BYTES
     }
 
     /// Waits until a reader of `conn` may hand over its next request.
     pub async fn wait_ready(&self, conn: &ConnCounters) {
+        // The usual case, with no lock: nothing to wait for.
+        if !self.must_wait(conn) {
+            return;
+        }
+        let _waiting = WaitingGuard::enter(&self.waiting);
         loop {
             let notified = self.wake.notified();
             tokio::pin!(notified);
@@ -76,6 +87,13 @@ impl Throttle {
                 return;
             }
             notified.await;
+        }
+    }
+
+    /// Wakes the readers in `wait_ready`, if there are any.
+    fn wake_waiters(&self) {
+        if self.waiting.load(Ordering::SeqCst) > 0 {
+            self.wake.notify_waiters();
         }
     }
 
@@ -90,14 +108,14 @@ impl Throttle {
         if n == 0 {
             return;
         }
-        let before = self.outstanding.fetch_sub(n, Ordering::AcqRel);
-        let conn_before = conn.outstanding.fetch_sub(n, Ordering::AcqRel);
+        let before = self.outstanding.fetch_sub(n, Ordering::SeqCst);
+        let conn_before = conn.outstanding.fetch_sub(n, Ordering::SeqCst);
         debug_assert!(
             before >= n && conn_before >= n,
             "released more than acquired"
         );
         if (before > self.limit && before - n <= self.limit) || conn_before == n {
-            self.wake.notify_waiters();
+            self.wake_waiters();
         }
     }
 
@@ -109,15 +127,32 @@ impl Throttle {
 
     /// `conn`'s writer wrote `frames` frames of `len` bytes in all (or they were never queued).
     pub fn frame_written(&self, conn: &ConnCounters, frames: usize, len: usize) {
-        let frames_before = conn.queued_frames.fetch_sub(frames, Ordering::AcqRel);
-        let bytes_before = conn.queued_bytes.fetch_sub(len, Ordering::AcqRel);
+        let frames_before = conn.queued_frames.fetch_sub(frames, Ordering::SeqCst);
+        let bytes_before = conn.queued_bytes.fetch_sub(len, Ordering::SeqCst);
         let frames_crossed = frames_before >= WRITE_QUEUE_HIGH_WATER
             && frames_before - frames < WRITE_QUEUE_HIGH_WATER;
         let bytes_crossed = bytes_before >= WRITE_QUEUE_HIGH_WATER_BYTES
             && bytes_before - len < WRITE_QUEUE_HIGH_WATER_BYTES;
         if frames_crossed || bytes_crossed {
-            self.wake.notify_waiters();
+            self.wake_waiters();
         }
+    }
+}
+
+/// Counts a reader in `Throttle::waiting` for as long as it lives (also when the waiting
+/// future is dropped, as when its connection is aborted).
+struct WaitingGuard<'a>(&'a AtomicUsize);
+
+impl<'a> WaitingGuard<'a> {
+    fn enter(waiting: &'a AtomicUsize) -> WaitingGuard<'a> {
+        waiting.fetch_add(1, Ordering::SeqCst);
+        WaitingGuard(waiting)
+    }
+}
+
+impl Drop for WaitingGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
