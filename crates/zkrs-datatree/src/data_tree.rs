@@ -308,7 +308,20 @@ impl DataTree {
         path: &str,
         watcher: Option<WatcherId>,
     ) -> Result<(Option<Bytes>, Stat), ErrorCode> {
+        self.get_data_checked(path, watcher, |_| Ok(()))
+    }
+
+    /// `getData` after an access check, with one lookup of the node: `check` sees the node's
+    /// ACL first, and a refused read returns its error and leaves no watch (the order of
+    /// `FinalRequestProcessor`: NONODE, then the READ check, then the read and the watch).
+    pub fn get_data_checked(
+        &mut self,
+        path: &str,
+        watcher: Option<WatcherId>,
+        check: impl FnOnce(&[Acl]) -> Result<(), ErrorCode>,
+    ) -> Result<(Option<Bytes>, Stat), ErrorCode> {
         let n = self.nodes.get(key(path)).ok_or(ErrorCode::NoNode)?;
+        check(self.acl_cache.get(n.acl))?;
         let out = (n.data.clone(), n.client_stat());
         if let Some(w) = watcher {
             self.data_watches.add_watch(path, w, WatcherMode::Standard);

@@ -321,3 +321,32 @@ fn summary_reports_data_table() {
     assert_eq!((s.num_connections, s.num_paths, s.total_watches), (3, 2, 2));
     assert!(s.by_watcher[&2].is_empty());
 }
+
+/// `get_data_checked`: the check sees the node's ACL; a refused read returns the check's error
+/// and leaves no watch; an allowed one returns the data and leaves the watch; a missing node is
+/// NONODE before any check.
+#[test]
+fn a_refused_checked_read_leaves_no_watch() {
+    let mut d = Driver::new();
+    d.create("/a", "v");
+    let refused = d.tree.get_data_checked("/a", Some(1), |acl| {
+        assert!(!acl.is_empty(), "the check sees the node's ACL");
+        Err(ErrorCode::NoAuth)
+    });
+    assert_eq!(refused, Err(ErrorCode::NoAuth));
+    assert!(!d.tree.contains_watcher("/a", WatcherType::Any, 1));
+
+    let (data, stat) = d
+        .tree
+        .get_data_checked("/a", Some(2), |_| Ok(()))
+        .expect("allowed");
+    assert_eq!(data.as_deref(), Some(&b"v"[..]));
+    assert_eq!(stat.data_length, 1);
+    assert!(d.tree.contains_watcher("/a", WatcherType::Data, 2));
+
+    let missing = d
+        .tree
+        .get_data_checked("/m", Some(3), |_| panic!("no check for a missing node"));
+    assert_eq!(missing, Err(ErrorCode::NoNode));
+    assert!(!d.tree.contains_watcher("/m", WatcherType::Any, 3));
+}

@@ -314,8 +314,11 @@ impl ServerCore {
         watcher: Option<ConnId>,
         ids: &[Id],
     ) -> Result<GetDataResponse, ErrorCode> {
-        self.readable(path, ids)?;
-        let (data, stat) = self.tree.get_data(path, watcher)?;
+        // One node lookup for the READ check and the read (this is the hot read path).
+        let skip_acl = self.config.skip_acl;
+        let (data, stat) = self.tree.get_data_checked(path, watcher, |acl| {
+            check_acl(skip_acl, acl, perms::READ, ids)
+        })?;
         Ok(GetDataResponse { data, stat })
     }
 
