@@ -246,7 +246,11 @@ print(json.dumps(d))' "$1" "$KIND" "$ROUND" "$2" "${3:-}" >> "$OUT/results.jsonl
 }
 
 drop_data() { [ "$KEEP_DATA" = 1 ] || rm -rf "$DIR/data"; }
-count_snapshots() { find "$1/data" -name 'snapshot.*' 2>/dev/null | wc -l; }
+# Snapshots by name; zkrs writes `snapshot.<zxid>.tmp` and renames it, so one in progress and
+# the same one finished count once.
+count_snapshots() { find "$1/data" -name 'snapshot.*' 2>/dev/null | sed 's/\.tmp$//' | sort -u | wc -l; }
+# True while a zkrs snapshot is being written (ZooKeeper writes under the final name).
+snapshot_in_progress() { [ -n "$(find "$1/data" -name 'snapshot.*.tmp' 2>/dev/null | head -1)" ]; }
 has_txn_log() { [ -n "$(find "$1/data" -name 'log.*' 2>/dev/null | head -1)" ]; }
 
 round_for() {
@@ -304,16 +308,20 @@ round_for() {
     start_server "$KIND" "snap-r$ROUND" "$SNAPCOUNT"
     bench snap_load --workload set --keys "$N_LOAD" --size 100 --sessions 4 --window 64 --requests 1000 >/dev/null
     snaps_before=$(count_snapshots "$DIR")
+    writing_before=0
+    if snapshot_in_progress "$DIR"; then writing_before=1; fi
     j=$(bench snap_set --workload set --keys "$N_LOAD" --size 100 --sessions 4 --window 16 --requests "$N_SNAPW")
     p999_snap=$(jget "$j" p999_us)
     snaps_after=$(count_snapshots "$DIR")
-    if [ "$snaps_after" -gt "$snaps_before" ]; then
+    # A snapshot was written during the run if one started during it, or if one was being
+    # written when it started (with snapshots back to back, a fast run can fit in one).
+    if [ "$snaps_after" -gt "$snaps_before" ] || [ "$writing_before" = 1 ]; then
         metric snapshot_set_p999_us "$p999_snap"
         metric snapshot_p999_vs_steady "$(python3 -c 'import sys; print(float(sys.argv[1]) / max(float(sys.argv[2]), 1))' "$p999_snap" "$p999_steady")"
     else
         echo "  no snapshot file written during snap_set" >&2
-        metric snapshot_set_p999_us null "storage not wired"
-        metric snapshot_p999_vs_steady null "storage not wired"
+        metric snapshot_set_p999_us null "no snapshot during the run"
+        metric snapshot_p999_vs_steady null "no snapshot during the run"
     fi
     expected=$("$BENCH" flw --server "127.0.0.1:$PORT" srvr | sed -n 's/^Node count: //p')
     stop_server
