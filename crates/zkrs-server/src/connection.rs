@@ -355,9 +355,10 @@ mod tests {
         out
     }
 
-    /// Runs `read_loop` over a socket that received `bytes` and then nothing more; returns how
-    /// it ended, the events it sent and the connection's counters.
-    async fn read_all(bytes: &[u8], limit: usize) -> (ReadEnd, Vec<Event>, ConnCounters) {
+    /// A loopback connection whose client has sent `bytes`: the server's read half, and the
+    /// server's write half and the client kept open. On loopback the bytes are in the server's
+    /// receive queue when this returns, so a reader's first read takes them all.
+    async fn received(bytes: &[u8]) -> (OwnedReadHalf, OwnedWriteHalf, TcpStream) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -365,10 +366,15 @@ mod tests {
             .await
             .expect("connect");
         let (server, _) = listener.accept().await.expect("accept");
-        let (mut rd, _wr) = server.into_split();
-        // On loopback the bytes are in the server's receive queue when this returns, so the
-        // reader's first read takes them all.
+        let (rd, wr) = server.into_split();
         client.write_all(bytes).await.expect("write");
+        (rd, wr, client)
+    }
+
+    /// Runs `read_loop` over a socket that received `bytes` and then nothing more; returns how
+    /// it ended, the events it sent and the connection's counters.
+    async fn read_all(bytes: &[u8], limit: usize) -> (ReadEnd, Vec<Event>, ConnCounters) {
+        let (mut rd, _wr, _client) = received(bytes).await;
         let (tx, mut rx) = mpsc::channel(16);
         let throttle = Throttle::new(limit);
         let counters = ConnCounters::default();
@@ -419,15 +425,7 @@ mod tests {
         let mut bytes = connect_frame();
         bytes.extend(ping_frame());
         bytes.extend(ping_frame());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let mut client = TcpStream::connect(listener.local_addr().expect("addr"))
-            .await
-            .expect("connect");
-        let (server, _) = listener.accept().await.expect("accept");
-        let (mut rd, _wr) = server.into_split();
-        client.write_all(&bytes).await.expect("write");
+        let (mut rd, _wr, _client) = received(&bytes).await;
         let (tx, mut rx) = mpsc::channel(16);
         // Over the limit once two requests are in flight.
         let throttle = Arc::new(Throttle::new(1));
