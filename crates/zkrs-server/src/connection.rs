@@ -199,22 +199,20 @@ async fn hand_over(
     conn: ConnId,
     batch: &mut Vec<(ClientFrame, usize)>,
 ) -> bool {
-    let event = match batch.len() {
-        0 => return true,
-        1 => {
-            let Some((frame, wire_len)) = batch.pop() else {
-                return true;
-            };
-            Event::Frame {
-                conn,
-                frame,
-                wire_len,
-            }
-        }
-        _ => Event::Frames {
+    // A lone frame goes as `Frame`, so a request at a time costs no `Vec`.
+    let event = if batch.len() > 1 {
+        Event::Frames {
             conn,
             frames: std::mem::take(batch),
-        },
+        }
+    } else if let Some((frame, wire_len)) = batch.pop() {
+        Event::Frame {
+            conn,
+            frame,
+            wire_len,
+        }
+    } else {
+        return true;
     };
     events.send(event).await.is_ok()
 }

@@ -302,7 +302,8 @@ impl ServerCore {
         check_acl(self.config.skip_acl, acl, perm, ids)
     }
 
-    /// `getNode` + READ check, shared by getData/getChildren/getChildren2/getAllChildrenNumber.
+    /// `getNode` + READ check, shared by getChildren/getChildren2/getAllChildrenNumber (getData
+    /// does both in its one lookup, `DataTree::get_data_checked`).
     fn readable(&self, path: &str, ids: &[Id]) -> Result<(), ErrorCode> {
         let n = self.tree.node(path).ok_or(ErrorCode::NoNode)?;
         self.check(self.tree.acl_of(n), perms::READ, ids)

@@ -227,8 +227,8 @@ fn serve(config: ServerConfig) -> anyhow::Result<()> {
 /// `zookeeper.nio.numSelectorThreads` = max(1, floor(sqrt(cores / 2)))). The tokio default of one
 /// per core is worse: all requests go through the one core task, so more threads add
 /// cross-thread wake-ups and compete with the txn log and snapshot threads. Measured on 2 cores,
-/// mixed 90% reads at 32 x 8: 1 thread 242–292k ops/s and 4.0–4.6 µs of server CPU per op,
-/// 2 threads 204–243k ops/s and 4.9–5.9 µs (docs/performance.md, item 11).
+/// mixed 90% reads at 32 x 8, alternated: 1 thread 246–287k ops/s and 3.5–4.4 µs of server CPU
+/// per op, 2 threads 222–269k ops/s and 4.2–5.3 µs (docs/performance.md, item 11).
 fn io_worker_threads(cores: usize) -> usize {
     ((cores as f64) / 2.0).sqrt().floor().max(1.0) as usize
 }
