@@ -17,9 +17,11 @@
 //! - `request`: opcode → request record dispatch ([`Request`]).
 //! - `txn_entry`: txn header + body by type + digest ([`TxnEntry`]).
 //! - `frame`: the sans-IO client-port frame decoder, including four-letter words.
+//! - `quorum_frame`: the sans-IO learner-port packet decoder ([`QuorumFrameDecoder`]).
 //! - `opcode`, `error_code`, `xid`, `create_mode`, `watcher`, `perms`, `four_letter`,
 //!   `quorum_packet_type`: the hand-written constant tables.
 //! - `limits`: size limits.
+//! - `zxid`: [`Zxid`], epoch and counter of a transaction id.
 
 #![forbid(unsafe_code)]
 
@@ -36,6 +38,7 @@ pub mod limits;
 pub mod multi;
 pub mod opcode;
 pub mod perms;
+pub mod quorum_frame;
 pub mod quorum_packet_type;
 pub mod reader;
 pub mod record;
@@ -44,6 +47,7 @@ pub mod request;
 pub mod txn_entry;
 pub mod watcher;
 pub mod xid;
+pub mod zxid;
 
 #[doc(hidden)]
 pub use bytes as __bytes;
@@ -56,6 +60,7 @@ pub use four_letter::FourLetterWord;
 pub use frame::{ClientFrame, ClientFrameDecoder, FrameError};
 pub use multi::{MultiOp, MultiRequest, MultiResponse, MultiResult};
 pub use opcode::OpCode;
+pub use quorum_frame::{encode_quorum_packet, QuorumFrameDecoder, QuorumFrameError};
 pub use quorum_packet_type::PacketType;
 pub use reader::JuteReader;
 pub use record::{Jute, Nullable};
@@ -67,3 +72,4 @@ pub use records::txn::*;
 pub use request::{Request, RequestDecodeError};
 pub use txn_entry::{TxnBody, TxnEntry};
 pub use watcher::{AddWatchMode, EventType, KeeperState, WatcherType};
+pub use zxid::Zxid;

@@ -4,7 +4,12 @@
 use std::net::{Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 
-use zkrs_config::{FourLetterWhitelist, ZooCfg};
+use std::collections::BTreeMap;
+
+use zkrs_config::{FourLetterWhitelist, HostPort, ZooCfg};
+use zkrs_zab::ZabConfig;
+
+use crate::quorum_cnx_manager::QcmConfig;
 use zkrs_session::CoreConfig;
 
 use crate::error::ServerError;
@@ -47,6 +52,91 @@ pub struct ServerConfig {
     pub core: CoreConfig,
     /// Txn log, snapshots and autopurge.
     pub storage: StorageConfig,
+    /// The quorum settings when zoo.cfg describes an ensemble (`None`: standalone).
+    pub quorum: Option<QuorumSettings>,
+}
+
+/// What a quorum member needs beyond a standalone server's settings.
+#[derive(Debug, Clone)]
+pub struct QuorumSettings {
+    /// `myid`.
+    pub my_id: u64,
+    /// Ticks, limits and the membership for the ZAB engines.
+    pub zab: ZabConfig,
+    /// The election port's connection manager.
+    pub qcm: QcmConfig,
+    /// Where this member accepts learners (its quorum addresses; the wildcard with
+    /// `quorumListenOnAllIPs`).
+    pub quorum_listen: Vec<HostPort>,
+    /// Every member's quorum addresses, resolved again on each connect.
+    pub quorum_addrs: BTreeMap<u64, Vec<(String, u16)>>,
+    /// `cnxTimeout` in ms.
+    pub cnx_timeout_ms: u64,
+}
+
+impl QuorumSettings {
+    /// The quorum settings of a parsed, distributed zoo.cfg whose server id is set.
+    pub fn from_zoo_cfg(cfg: &ZooCfg) -> Option<QuorumSettings> {
+        let my_id = cfg.server_id()?;
+        let me = cfg.this_server()?;
+        let verifier = cfg.quorum_verifier.clone();
+        let tick = u64::try_from(cfg.tick_time).unwrap_or(2000).max(1);
+        let zab = ZabConfig {
+            my_id,
+            tick_time_ms: tick,
+            init_limit_ticks: u64::try_from(cfg.init_limit).unwrap_or(10).max(1),
+            sync_limit_ticks: u64::try_from(cfg.sync_limit).unwrap_or(5).max(1),
+            verifier,
+            commit_log_count: zkrs_zab::zab_config::DEFAULT_COMMIT_LOG_COUNT,
+        };
+        let props = &cfg.system_properties;
+        let cnx_timeout_ms = u64::try_from(props.get_int("cnxTimeout", 5000))
+            .ok()
+            .filter(|t| *t > 0)
+            .unwrap_or(5000);
+        let mut qcm = QcmConfig::new(my_id, me.election_addrs());
+        qcm.listen_on_all_ips = cfg.quorum_listen_on_all_ips;
+        qcm.multi_address_enabled = cfg.multi_address.enabled;
+        qcm.cnx_timeout_ms = cnx_timeout_ms;
+        qcm.peers = cfg
+            .servers()
+            .values()
+            .filter(|s| s.id != my_id)
+            .map(|s| (s.id, s.election_addrs()))
+            .collect();
+        let quorum_listen = me
+            .quorum_addrs()
+            .into_iter()
+            .map(|a| {
+                if cfg.quorum_listen_on_all_ips {
+                    HostPort::wildcard(a.port)
+                } else {
+                    a
+                }
+            })
+            .collect();
+        let quorum_addrs = cfg
+            .servers()
+            .values()
+            .map(|s| {
+                (
+                    s.id,
+                    s.quorum_addrs()
+                        .into_iter()
+                        .map(|a| (a.host, a.port))
+                        .collect(),
+                )
+            })
+            .collect();
+        Some(QuorumSettings {
+            my_id,
+            zab,
+            qcm,
+            quorum_listen,
+            quorum_addrs,
+            cnx_timeout_ms,
+        })
+    }
 }
 
 impl ServerConfig {
@@ -65,6 +155,7 @@ impl ServerConfig {
             sessionless_cnxn_timeout_ms: DEFAULT_SESSIONLESS_CNXN_TIMEOUT_MS,
             core: CoreConfig::default(),
             storage: StorageConfig::default(),
+            quorum: None,
         }
     }
 
@@ -95,8 +186,23 @@ impl ServerConfig {
         };
         let props = &cfg.system_properties;
         let non_negative = |v: i32| u32::try_from(v).unwrap_or(0);
+        let quorum = if cfg.is_distributed() {
+            Some(
+                QuorumSettings::from_zoo_cfg(cfg).ok_or_else(|| ServerError::NoServerId {
+                    file: cfg.source.clone(),
+                })?,
+            )
+        } else {
+            None
+        };
         let core = CoreConfig {
-            server_id: 1,
+            // Session ids carry the server id (`SessionTrackerImpl.initializeNextSessionId`).
+            server_id: quorum.as_ref().map_or(1, |q| (q.my_id & 0xff) as u8),
+            quorum_config: if quorum.is_some() {
+                cfg.quorum_verifier.to_config_string()
+            } else {
+                String::new()
+            },
             tick_time_ms: non_negative(cfg.tick_time),
             min_session_timeout_ms: non_negative(cfg.min_session_timeout),
             max_session_timeout_ms: non_negative(cfg.max_session_timeout),
@@ -118,7 +224,6 @@ impl ServerConfig {
                 props.container_max_never_used_interval_ms(),
             )
             .unwrap_or(0),
-            ..CoreConfig::default()
         };
         let data_log_dir = (cfg.data_log_dir != cfg.data_dir).then(|| cfg.data_log_dir.clone());
         Ok(ServerConfig {
@@ -142,6 +247,7 @@ impl ServerConfig {
             .unwrap_or(DEFAULT_SESSIONLESS_CNXN_TIMEOUT_MS),
             core,
             storage: StorageConfig::from_zoo_cfg(cfg),
+            quorum,
         })
     }
 

@@ -41,6 +41,11 @@ impl<'a> CoreView<'a> {
     }
 
     /// `Zxid:` / the zxid of the last applied txn.
+    /// The role `srvr` prints after `Mode:` and `mntr` as `zk_server_state`.
+    pub fn mode(&self) -> &'static str {
+        self.core.role().state_name()
+    }
+
     pub fn last_processed_zxid(&self) -> i64 {
         self.core.last_processed_zxid()
     }

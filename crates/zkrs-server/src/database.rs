@@ -51,6 +51,8 @@ pub struct Database {
     /// The start-up snapshot, for the snapshot thread (none for a freshly initialized
     /// directory, whose empty snapshot was written during restore).
     pub startup_snapshot: Option<StartupSnapshot>,
+    /// `acceptedEpoch` and `currentEpoch` (quorum members only; zeros standalone).
+    pub epochs: zkrs_storage::Epochs,
 }
 
 impl std::fmt::Debug for Database {
@@ -97,6 +99,23 @@ impl Database {
             });
         }
         let killed = kill_dead_sessions(&mut tree, &sessions);
+        let epochs = if config.quorum.is_some() {
+            // QuorumPeer.loadDataBase: missing files are created from the last zxid's epoch.
+            storage
+                .load_epochs(tree.last_processed_zxid())
+                .map_err(|e| ServerError::Database {
+                    dir: config.data_dir.clone(),
+                    error: Box::new(e),
+                })?
+        } else {
+            zkrs_storage::Epochs {
+                current: 0,
+                accepted: 0,
+                created_current: false,
+                created_accepted: false,
+                used_current_tmp: false,
+            }
+        };
 
         let t = Instant::now();
         let startup_snapshot = report.initialized_empty.is_none().then(|| StartupSnapshot {
@@ -116,6 +135,7 @@ impl Database {
                 snapshot_time,
             },
             startup_snapshot,
+            epochs,
         })
     }
 }
@@ -224,4 +244,33 @@ pub fn data_log_dir(config: &ServerConfig) -> PathBuf {
         .data_log_dir
         .clone()
         .unwrap_or_else(|| config.data_dir.clone())
+}
+
+/// TRUNC from a leader (`ZKDatabase.truncateLog`): removes every logged txn above `zxid`, and
+/// every snapshot newer than `zxid` too (a snapshot of a txn that is being cut would bring it
+/// back on the next load; ZooKeeper keeps them, ZOOKEEPER-1549/4837). Blocking.
+pub fn truncate(config: &ServerConfig, zxid: i64) -> Result<(), ServerError> {
+    let options = config.storage.storage_options(&config.core);
+    let err = |e| ServerError::Database {
+        dir: config.data_dir.clone(),
+        error: Box::new(e),
+    };
+    let mut storage = FileTxnSnapLog::open(OsFs, &config.data_dir, &data_log_dir(config), options)
+        .map_err(err)?;
+    let outcome = storage.truncate_log(zxid).map_err(err)?;
+    tracing::info!("Truncated the txn log to 0x{zxid:x}: {outcome:?}");
+    for snap in storage.snapshots().list().map_err(err)? {
+        if snap.zxid > zxid {
+            tracing::info!(
+                "Removing snapshot {} (newer than the TRUNC point 0x{zxid:x})",
+                snap.path.display()
+            );
+            std::fs::remove_file(&snap.path).map_err(|source| ServerError::DataDir {
+                path: snap.path.clone(),
+                source,
+            })?;
+        }
+    }
+    storage.close().map_err(err)?;
+    Ok(())
 }

@@ -27,7 +27,7 @@ use crate::conn_entry::{connection_expiry, ConnEntry};
 use crate::conn_limits::ConnLimits;
 use crate::connection::WRITE_QUEUE_CAPACITY;
 use crate::core_view::CoreView;
-use crate::database::StartupStats;
+use crate::database::{Database, StartupStats};
 use crate::error::ServerError;
 use crate::event::{CloseReason, Event, WriteCmd};
 use crate::four_letter::{self, FourLetterContext, DEFAULT_TRACE_MASK};
@@ -38,6 +38,9 @@ use crate::snapshotter::Snapshotter;
 use crate::storage_event::StorageEvent;
 use crate::throttle::Throttle;
 use crate::wire_stats::WireStats;
+
+pub mod quorum;
+use quorum::{PendingReload, QuorumState, Role};
 
 /// How long a graceful stop waits for the txn log thread and a snapshot in progress.
 const STORAGE_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -81,6 +84,8 @@ pub struct Driver {
     dirty: Vec<ConnId>,
     /// Where a batch is gathered for a direct write (reused).
     scratch: BytesMut,
+    /// The quorum member's election, role and links (`None`: standalone).
+    quorum: Option<QuorumState>,
 }
 
 impl Driver {
@@ -95,6 +100,7 @@ impl Driver {
         events: mpsc::Receiver<Event>,
         limits: Arc<ConnLimits>,
         throttle: Arc<Throttle>,
+        quorum: Option<QuorumState>,
     ) -> Driver {
         let now = clock.now();
         let mut stats = WireStats::default();
@@ -117,6 +123,7 @@ impl Driver {
             next_sweep_mono_ms: now.mono_ms + config.tick_time_ms(),
             dirty: Vec::new(),
             scratch: BytesMut::new(),
+            quorum,
             config,
         }
     }
@@ -149,7 +156,16 @@ impl Driver {
         // tick-aligned), rather than a new timer entry per iteration.
         let timer = tokio::time::sleep_until(self.clock.instant_at(self.next_deadline()));
         tokio::pin!(timer);
+        if self.quorum.is_some() {
+            self.quorum_start();
+            self.drain_outputs()?;
+        }
         loop {
+            if let Some(reload) = self.quorum.as_mut().and_then(|q| q.pending_reload.take()) {
+                self.quorum_reload(reload).await?;
+                self.drain_outputs()?;
+                continue;
+            }
             let wake_at = self.clock.instant_at(self.next_deadline());
             if timer.deadline() != wake_at {
                 timer.as_mut().reset(wake_at);
@@ -179,6 +195,16 @@ impl Driver {
                     }
                 }
                 () = &mut timer => self.handle_timer(),
+                input = recv_quorum(self.quorum.as_mut()) => match input {
+                    QuorumInput::Election(from, payload) => {
+                        self.handle_election_message(from, payload)
+                    }
+                    QuorumInput::Peer(ev) => self.handle_peer_event(ev),
+                    QuorumInput::Storage(ev) => self.handle_quorum_storage_event(ev),
+                    QuorumInput::Closed => {
+                        return Err(ServerError::Quorum("the quorum channels closed".into()));
+                    }
+                },
             }
             self.drain_outputs()?;
         }
@@ -202,8 +228,17 @@ impl Driver {
                     self.stats.fsync_threshold_exceeded += 1;
                 }
                 self.persister.note_durable(zxid, fsync);
-                // Persist-before-ack: the replies of these txns leave only now.
-                self.core.handle_committed(zxid, self.clock.now());
+                match self.quorum.as_mut().map(|q| &mut q.role) {
+                    // Persist-before-ack: the replies of these txns leave only now.
+                    None => self.core.handle_committed(zxid, self.clock.now()),
+                    // In a quorum, durable is the member's own ACK; the commit comes from the
+                    // leader's quorum.
+                    Some(Role::Leading(l)) => l.handle_logged(zkrs_jute::Zxid(zxid)),
+                    Some(Role::Following(l) | Role::Observing(l)) => {
+                        l.handle_logged(zkrs_jute::Zxid(zxid), self.clock.now().mono_ms)
+                    }
+                    Some(Role::Looking) => {}
+                }
             }
             StorageEvent::SnapshotDue => self.take_snapshot(),
             StorageEvent::SnapshotDone {
@@ -263,9 +298,13 @@ impl Driver {
 
     /// The earlier of the core's next timeout and the next connection sweep.
     fn next_deadline(&self) -> u64 {
-        match self.core.poll_timeout() {
+        let t = match self.core.poll_timeout() {
             Some(t) if t > self.last_tick_mono_ms => t.min(self.next_sweep_mono_ms),
             _ => self.next_sweep_mono_ms,
+        };
+        match self.quorum_timeout() {
+            Some(q) => t.min(q.max(self.last_tick_mono_ms + 1)),
+            None => t,
         }
     }
 
@@ -273,6 +312,7 @@ impl Driver {
         let now = self.clock.now();
         self.last_tick_mono_ms = now.mono_ms;
         self.core.handle_tick(now);
+        self.quorum_tick(now.mono_ms);
         if now.mono_ms >= self.next_sweep_mono_ms {
             self.expire_connections(now);
             self.next_sweep_mono_ms = now.mono_ms + self.config.tick_time_ms();
@@ -373,7 +413,14 @@ impl Driver {
         let remote = self.conns.get(&conn).map(|e| e.remote);
         // ZooKeeper counts the word as a packet received before running it.
         self.core.note_four_letter_word();
-        let text = if self.config.four_letter_whitelist.is_word_allowed(word) {
+        let not_serving = self.quorum.is_some() && !self.core.is_serving();
+        let text = if not_serving
+            && word != FourLetterWord::Ruok
+            && self.config.four_letter_whitelist.is_word_allowed(word)
+        {
+            // A quorum member without a quorum (`ZK_NOT_SERVING`).
+            "This ZooKeeper instance is not currently serving requests\n".to_string()
+        } else if self.config.four_letter_whitelist.is_word_allowed(word) {
             tracing::debug!(conn, ?remote, "processing {} command", word.name());
             match word {
                 FourLetterWord::Crst => self.core.reset_connection_stats(),
@@ -428,8 +475,36 @@ impl Driver {
                 match output {
                     Output::Send { conn, frame } => self.send_frame(conn, frame, now_mono_ms),
                     Output::Close { conn } => self.close(conn),
-                    Output::Persist { entry } => self.persister.append(entry),
+                    Output::Persist { entry } => self.route_persist(entry),
+                    Output::Forward {
+                        session_id,
+                        cxid,
+                        op,
+                        request,
+                        auth,
+                    } => {
+                        if let Some(Role::Following(l) | Role::Observing(l)) =
+                            self.quorum.as_mut().map(|q| &mut q.role)
+                        {
+                            let _ = l.forward_request(session_id, cxid, op, request, auth);
+                        }
+                    }
+                    Output::Revalidate {
+                        session_id,
+                        timeout_ms,
+                    } => {
+                        if let Some(Role::Following(l) | Role::Observing(l)) =
+                            self.quorum.as_mut().map(|q| &mut q.role)
+                        {
+                            let _ = l.revalidate(session_id, timeout_ms);
+                        }
+                    }
+                    // The leader engine answers forwarded syncs itself (`Leader.processSync`).
+                    Output::LearnerSync { .. } => {}
                 }
+            }
+            if self.pump_quorum() {
+                continue;
             }
             // On an otherwise idle server the persister may commit a lone batch on this task
             // and hand back the thread's reports, whose replies are drained next.
@@ -553,6 +628,87 @@ impl Driver {
     }
 
     /// Queues a close after what was queued before (the connection's batch is flushed first).
+    /// Where a txn the core prepared goes: the txn log (standalone), or a proposal to the
+    /// ensemble (leader). A learner prepares none (it forwards writes).
+    fn route_persist(&mut self, entry: zkrs_jute::TxnEntry) {
+        let Some(q) = self.quorum.as_mut() else {
+            self.persister.append(entry);
+            return;
+        };
+        let Role::Leading(l) = &mut q.role else {
+            tracing::error!(
+                "txn 0x{:x} prepared while not leading; dropped",
+                entry.header.zxid
+            );
+            return;
+        };
+        let zxid = zkrs_jute::Zxid(entry.header.zxid);
+        let bytes = Bytes::from(entry.encode());
+        q.proposed.push_back(entry);
+        if let Err(e) = l.propose(zxid, bytes) {
+            let reason = format!("cannot propose {zxid}: {e}");
+            self.end_role(reason);
+        }
+    }
+
+    /// Reloads the database from disk after a role ended (or for a TRUNC), with the txn log
+    /// made durable first, then steps the quorum engines on (`QuorumPeer`'s
+    /// `fastForwardDataBase` and `ZKDatabase.truncateLog`).
+    async fn quorum_reload(&mut self, reload: PendingReload) -> Result<(), ServerError> {
+        let Some(events_tx) = self.quorum.as_ref().map(|q| q.storage_events_tx.clone()) else {
+            return Ok(());
+        };
+        let old = std::mem::replace(&mut self.persister, Persister::detached());
+        old.shutdown(STORAGE_SHUTDOWN_GRACE).await;
+        // Durable reports of the old log thread belong to the ended role.
+        while let Ok(ev) = self.storage_events.try_recv() {
+            if !matches!(ev, StorageEvent::Durable { .. }) {
+                self.handle_storage_event(ev)?;
+            }
+        }
+        let config = Arc::clone(&self.config);
+        let truncate = match &reload {
+            PendingReload::Truncate(z) => Some(*z),
+            PendingReload::Election => None,
+        };
+        let db = tokio::task::spawn_blocking(move || {
+            if let Some(z) = truncate {
+                crate::database::truncate(&config, z.raw())?;
+            }
+            Database::load(&config)
+        })
+        .await
+        .map_err(|e| ServerError::CoreTask(format!("reloading the database: {e}")))??;
+        let now = self.clock.now();
+        let Database {
+            storage,
+            tree,
+            sessions,
+            ..
+        } = db;
+        let role = self.core.role();
+        let mut core = ServerCore::from_state(self.config.core.clone(), tree, sessions, now);
+        core.set_role(role, now);
+        core.set_serving(false);
+        self.core = core;
+        self.persister = crate::server::start_txn_log(&self.config, storage, events_tx)?;
+        tracing::info!(
+            "database reloaded at 0x{:x}",
+            self.core.last_processed_zxid()
+        );
+        match reload {
+            PendingReload::Election => self.quorum_start(),
+            PendingReload::Truncate(z) => {
+                if let Some(Role::Following(l) | Role::Observing(l)) =
+                    self.quorum.as_mut().map(|q| &mut q.role)
+                {
+                    l.handle_truncated(z, now.mono_ms);
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn close(&mut self, conn: ConnId) {
         if let Some(e) = self.conns.get(&conn) {
             if e.closing {
@@ -615,6 +771,29 @@ impl Driver {
     }
 }
 
+/// One input for a quorum member's engines.
+enum QuorumInput {
+    Election(u64, Bytes),
+    Peer(crate::quorum_link::PeerEvent),
+    Storage(quorum::QuorumStorageEvent),
+    Closed,
+}
+
+/// The next input of a quorum member's engines; never ready for a standalone server.
+async fn recv_quorum(q: Option<&mut QuorumState>) -> QuorumInput {
+    let Some(q) = q else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        m = q.qcm_rx.recv() => match m {
+            Some((from, payload)) => QuorumInput::Election(from, payload),
+            None => QuorumInput::Closed,
+        },
+        ev = q.peer_rx.recv() => ev.map_or(QuorumInput::Closed, QuorumInput::Peer),
+        ev = q.storage_rx.recv() => ev.map_or(QuorumInput::Closed, QuorumInput::Storage),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -667,6 +846,7 @@ mod tests {
             events_rx,
             ConnLimits::new(0, 0),
             Arc::new(Throttle::new(1000)),
+            None,
         );
         Harness {
             driver,

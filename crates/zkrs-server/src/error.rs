@@ -17,6 +17,12 @@ pub enum ServerError {
     /// The configuration has no `clientPort` (and no `;client` part for this server).
     #[error("{file}: no client port: set clientPort")]
     NoClientPort { file: String },
+    /// A quorum configuration without a usable server id (`myid`).
+    #[error("{file}: no server id: myid is missing or not in the server list")]
+    NoServerId { file: String },
+    /// The quorum ports could not be set up.
+    #[error("quorum: {0}")]
+    Quorum(String),
     /// `clientPortAddress` could not be resolved.
     #[error("cannot resolve clientPortAddress {addr}: {source}")]
     ClientAddress { addr: String, source: io::Error },

@@ -47,6 +47,9 @@
 //! - `storage_config`: [`StorageConfig`], the storage settings from zoo.cfg.
 //! - `four_letter`: rendering of every four-letter word; `core_view`: `CoreView`, the core
 //!   accessors it reads.
+//! - `quorum_cnx_manager`: `QuorumCnxManager`, the election-port connections to other servers.
+//! - `quorum_link`: `QuorumLink`, one learner-port connection's reader and writer tasks;
+//!   `driver::quorum`: the quorum member's election, role engines and their outputs.
 //! - `server_clock`: `ServerClock`; `civil_time`: `CivilTime`, dates without a time crate;
 //!   `java_fmt`: Java `toString` shapes; `version`: the versions zkrs reports.
 
@@ -67,6 +70,8 @@ mod java_fmt;
 mod listener;
 mod persister;
 mod purger;
+pub mod quorum_cnx_manager;
+mod quorum_link;
 mod server;
 mod server_clock;
 mod snapshotter;
@@ -81,7 +86,7 @@ pub mod version;
 mod wire_stats;
 
 pub use config::{
-    ServerConfig, DEFAULT_GLOBAL_OUTSTANDING_LIMIT, DEFAULT_MAX_CLIENT_CNXNS,
+    QuorumSettings, ServerConfig, DEFAULT_GLOBAL_OUTSTANDING_LIMIT, DEFAULT_MAX_CLIENT_CNXNS,
     DEFAULT_SESSIONLESS_CNXN_TIMEOUT_MS,
 };
 pub use error::ServerError;

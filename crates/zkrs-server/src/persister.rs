@@ -71,6 +71,21 @@ impl Persister {
         }
     }
 
+    /// A persister with no log behind it (a placeholder while a quorum member reloads its
+    /// database); appends stay pending and are never acknowledged.
+    pub fn detached() -> Persister {
+        Persister {
+            pending: Vec::new(),
+            last_zxid: None,
+            submitted_zxid: None,
+            durable_zxid: None,
+            last_fsync: None,
+            log: None,
+            batches: None,
+            thread: None,
+        }
+    }
+
     /// Queues one txn for the log.
     pub fn append(&mut self, entry: TxnEntry) {
         let zxid = entry.header.zxid;

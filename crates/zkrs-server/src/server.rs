@@ -15,6 +15,8 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use std::collections::{BTreeMap, VecDeque};
+
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -24,17 +26,20 @@ use zkrs_storage::SnapshotWriteOptions;
 use crate::config::ServerConfig;
 use crate::conn_limits::ConnLimits;
 use crate::database::{data_log_dir, Database};
+use crate::driver::quorum::{accept_learners, QuorumState, Role, PEER_EVENT_QUEUE_CAPACITY};
 use crate::driver::{Driver, DriverStorage};
 use crate::error::ServerError;
 use crate::listener::Listener;
 use crate::persister::{Persister, SYNC_QUEUE_BATCHES};
 use crate::purger::Purger;
+use crate::quorum_cnx_manager::QuorumCnxManager;
 use crate::server_clock::ServerClock;
 use crate::snapshotter::Snapshotter;
 use crate::sync_thread::{SharedTxnLog, SyncThread};
 use crate::throttle::Throttle;
 use crate::txn_log_writer::TxnLogWriter;
 use crate::version::FULL_VERSION;
+use zkrs_zab::election::fast_leader_election::{ElectionConfig, FastLeaderElection};
 
 /// Reports queued from the storage threads to the core task (a few per group commit).
 const STORAGE_EVENT_QUEUE_CAPACITY: usize = 256;
@@ -131,9 +136,17 @@ impl BoundServer {
             core,
             database,
         } = self;
-        let storage = start_storage(&config, database)?;
-        let (events_tx, events_rx) = mpsc::channel(EVENT_QUEUE_CAPACITY);
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let (storage_events_tx, storage_events_rx) = mpsc::channel(STORAGE_EVENT_QUEUE_CAPACITY);
+        let epochs = database.epochs;
+        let storage = start_storage(
+            &config,
+            database,
+            storage_events_tx.clone(),
+            storage_events_rx,
+        )?;
+        let quorum = start_quorum(&config, epochs, storage_events_tx, shutdown_rx.clone()).await?;
+        let (events_tx, events_rx) = mpsc::channel(EVENT_QUEUE_CAPACITY);
         let throttle = Arc::new(Throttle::new(config.global_outstanding_limit));
         let limits = ConnLimits::new(config.max_client_cnxns, config.max_cnxns);
 
@@ -146,6 +159,7 @@ impl BoundServer {
             events_rx,
             Arc::clone(&limits),
             Arc::clone(&throttle),
+            quorum,
         );
         let mut driver_task = tokio::spawn(driver.run());
         let listener = Listener {
@@ -157,7 +171,15 @@ impl BoundServer {
             shutdown: shutdown_rx,
         };
         let listener_task = tokio::spawn(listener.run());
-        tracing::info!("zkrs {FULL_VERSION}: standalone server accepting clients on {local_addr}");
+        match config.quorum.as_ref() {
+            Some(q) => tracing::info!(
+                "zkrs {FULL_VERSION}: quorum member {} accepting clients on {local_addr}",
+                q.my_id
+            ),
+            None => tracing::info!(
+                "zkrs {FULL_VERSION}: standalone server accepting clients on {local_addr}"
+            ),
+        }
 
         let early_end = tokio::select! {
             () = shutdown => None,
@@ -189,8 +211,30 @@ impl BoundServer {
     }
 }
 
+/// Starts the txn log thread over `storage`, reporting to `events_tx`.
+pub(crate) fn start_txn_log(
+    config: &ServerConfig,
+    storage: zkrs_storage::FileTxnSnapLog<zkrs_storage::OsFs>,
+    events_tx: mpsc::Sender<crate::storage_event::StorageEvent>,
+) -> Result<Persister, ServerError> {
+    let (batches_tx, batches_rx) = mpsc::channel(SYNC_QUEUE_BATCHES);
+    let log: SharedTxnLog = Arc::new(Mutex::new(TxnLogWriter::new(storage, &config.storage)));
+    let thread = SyncThread::new(Arc::clone(&log), batches_rx, events_tx)
+        .spawn()
+        .map_err(|source| ServerError::Thread {
+            what: "txn log",
+            source,
+        })?;
+    Ok(Persister::new(batches_tx, thread, Some(log)))
+}
+
 /// Starts the txn log thread over the loaded storage, the snapshotter and autopurge.
-fn start_storage(config: &ServerConfig, database: Database) -> Result<DriverStorage, ServerError> {
+fn start_storage(
+    config: &ServerConfig,
+    database: Database,
+    events_tx: mpsc::Sender<crate::storage_event::StorageEvent>,
+    events_rx: mpsc::Receiver<crate::storage_event::StorageEvent>,
+) -> Result<DriverStorage, ServerError> {
     let Database {
         storage,
         stats,
@@ -199,15 +243,7 @@ fn start_storage(config: &ServerConfig, database: Database) -> Result<DriverStor
     } = database;
     let options = storage.options().clone();
     let snapshotter_snap = storage.snapshots().clone();
-    let (batches_tx, batches_rx) = mpsc::channel(SYNC_QUEUE_BATCHES);
-    let (events_tx, events_rx) = mpsc::channel(STORAGE_EVENT_QUEUE_CAPACITY);
-    let log: SharedTxnLog = Arc::new(Mutex::new(TxnLogWriter::new(storage, &config.storage)));
-    let thread = SyncThread::new(Arc::clone(&log), batches_rx, events_tx.clone())
-        .spawn()
-        .map_err(|source| ServerError::Thread {
-            what: "txn log",
-            source,
-        })?;
+    let persister = start_txn_log(config, storage, events_tx.clone())?;
     let mut snapshotter = Snapshotter::new(
         snapshotter_snap,
         options.snapshot_compression,
@@ -218,6 +254,13 @@ fn start_storage(config: &ServerConfig, database: Database) -> Result<DriverStor
         },
         events_tx,
     );
+    // A quorum member takes no start-up snapshot: its tail may be uncommitted and would
+    // survive a TRUNC (ZOOKEEPER-1549/1558/4837).
+    let startup_snapshot = if config.quorum.is_some() {
+        None
+    } else {
+        startup_snapshot
+    };
     let startup_snapshot_written = startup_snapshot.and_then(|s| {
         let zxid = s.view.last_processed_zxid();
         let written = snapshotter.start_startup(s.view, s.sessions, s.zxid_digest)?;
@@ -243,12 +286,70 @@ fn start_storage(config: &ServerConfig, database: Database) -> Result<DriverStor
         tracing::info!("Purge task is not scheduled.");
     }
     Ok(DriverStorage {
-        persister: Persister::new(batches_tx, thread, Some(log)),
+        persister,
         events: events_rx,
         snapshotter,
         purger,
         startup: stats,
     })
+}
+
+/// Sets up a quorum member: the election port's connection manager, the quorum port and the
+/// engines' state. The epochs come from `acceptedEpoch`/`currentEpoch` in the data directory.
+async fn start_quorum(
+    config: &ServerConfig,
+    epochs: zkrs_storage::Epochs,
+    storage_events_tx: mpsc::Sender<crate::storage_event::StorageEvent>,
+    shutdown: watch::Receiver<bool>,
+) -> Result<Option<QuorumState>, ServerError> {
+    let Some(qs) = config.quorum.as_ref() else {
+        return Ok(None);
+    };
+    let (qcm, qcm_rx) = QuorumCnxManager::start(qs.qcm.clone(), shutdown.clone())
+        .await
+        .map_err(|e| ServerError::Quorum(e.to_string()))?;
+    let (peer_tx, peer_rx) = mpsc::channel(PEER_EVENT_QUEUE_CAPACITY);
+    // One listener (the first address) is enough: learners try each address in turn.
+    if let Some(hp) = qs.quorum_listen.first() {
+        let addr = tokio::net::lookup_host((hp.host.as_str(), hp.port))
+            .await
+            .map_err(|e| ServerError::Quorum(format!("resolving {hp}: {e}")))?
+            .next()
+            .ok_or_else(|| ServerError::Quorum(format!("{hp} has no address")))?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| ServerError::Bind { addr, source })?;
+        tracing::info!("accepting learners on {addr}");
+        tokio::spawn(accept_learners(
+            listener,
+            peer_tx.clone(),
+            shutdown.clone(),
+            0,
+        ));
+    }
+    let (storage_tx, storage_rx) = mpsc::channel(64);
+    let fle = FastLeaderElection::new(ElectionConfig::new(qs.my_id, qs.zab.verifier.clone()));
+    Ok(Some(QuorumState {
+        zab: qs.zab.clone(),
+        fle,
+        qcm,
+        qcm_rx,
+        role: Role::Looking,
+        accepted_epoch: epochs.accepted,
+        current_epoch: epochs.current,
+        quorum_addrs: qs.quorum_addrs.clone(),
+        peer_tx,
+        peer_rx,
+        learner_writers: BTreeMap::new(),
+        leader_writer: None,
+        proposed: VecDeque::new(),
+        pending_reload: None,
+        shutdown,
+        cnx_timeout_ms: qs.cnx_timeout_ms,
+        storage_tx,
+        storage_rx,
+        storage_events_tx,
+    }))
 }
 
 fn core_task_error(e: Option<tokio::task::JoinError>) -> ServerError {

@@ -17,6 +17,9 @@ pub enum ConnState {
     AwaitingConnect,
     /// The createSession txn is prepared; the ConnectResponse is sent when it is applied.
     CreatingSession,
+    /// Learners: a reconnect whose session the leader is revalidating; the ConnectResponse is
+    /// sent with its answer.
+    Revalidating,
     /// The session is usable.
     Established,
 }
@@ -28,6 +31,9 @@ pub enum ConnState {
 pub enum Queued {
     /// A prepared write, answered when the txn with this zxid is applied.
     Write { zxid: i64 },
+    /// Learners: a write or sync forwarded to the leader, answered when the leader's txn with
+    /// this cxid (or its SYNC) comes back.
+    Forwarded { cxid: i32 },
     /// A request without a txn, answered against the tree as it is when its turn comes. The
     /// caller's identities are captured on arrival, as `Request.authInfo` is.
     Read {

@@ -1,18 +1,24 @@
-//! [`ServerCore`]: the standalone ZooKeeper server as a value you step.
+//! [`ServerCore`]: a ZooKeeper server (standalone, or one member of a quorum) as a value you
+//! step. This file is the client front end: connections, the handshake, request intake and the
+//! per-connection reply order.
 //!
 //! The request pipeline mirrors ZooKeeper's processors:
 //!
 //! 1. **Prep** (`PrepRequestProcessor`, `crate::prep`): a write is validated against the tree
 //!    and the change records of txns prepared before it, gets the next zxid and becomes a txn
-//!    (an `ErrorTxn` when a check fails). The txn leaves as [`Output::Persist`].
-//! 2. **Commit**: the driver makes it durable (later: a quorum acknowledges it) and calls
-//!    [`ServerCore::handle_committed`].
-//! 3. **Final** (`FinalRequestProcessor`, `crate::final_proc`): the txn is applied to the
-//!    [`DataTree`], fired watches become notifications (sent first), then the reply goes to the
-//!    requester.
+//!    (an `ErrorTxn` when a check fails). The txn leaves as [`Output::Persist`]. A leader also
+//!    prepares the writes learners forward (`crate::learner_requests`); a learner prepares
+//!    nothing and forwards its clients' writes instead (`crate::learner_front`).
+//! 2. **Commit**: the driver makes it durable (standalone) or has a quorum acknowledge it
+//!    (leader) and calls [`ServerCore::handle_committed`]; a learner gets the leader's committed
+//!    txns through `handle_committed_txn`.
+//! 3. **Apply** (`crate::apply`) and **Final** (`FinalRequestProcessor`, `crate::final_proc`):
+//!    the txn is applied to the [`DataTree`], fired watches become notifications (sent first),
+//!    then the reply goes to the requester.
 //!
 //! Replies on a connection leave in request order: a read that arrives while writes of the same
-//! connection are pending waits behind them (`CommitProcessor`).
+//! connection are pending (prepared here or forwarded to the leader) waits behind them
+//! (`CommitProcessor`).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -20,23 +26,23 @@ use std::net::SocketAddr;
 use bytes::{BufMut, Bytes, BytesMut};
 use zkrs_datatree::{DataTree, TreeConfig, WatchModel};
 use zkrs_jute::{
-    perms, AuthPacket, ConnectRequest, ConnectResponse, ErrorCode, GetSaslRequest, Id, Jute,
-    OpCode, ReplyHeader, Request, RequestDecodeError, RequestHeader, SetSaslResponse, TxnEntry,
-    TxnHeader,
+    AuthPacket, ConnectRequest, ConnectResponse, ErrorCode, GetSaslRequest, Id, Jute, OpCode,
+    ReplyHeader, Request, RequestDecodeError, RequestHeader, SetSaslResponse, TxnEntry, TxnHeader,
 };
 
-use crate::auth::check_acl;
 use crate::auth::digest::generate_digest;
 use crate::auth::ip::java_host_address;
-use crate::auth::AuthIds;
 use crate::clock::Clock;
 use crate::config::CoreConfig;
 use crate::connection::{ConnState, Connection, Held, Queued};
+use crate::core_role::{new_session_tracker, CoreRole};
+use crate::learner_front::LearnerFront;
+use crate::learner_requests::LearnerSyncs;
 use crate::output::Output;
 use crate::outstanding::OutstandingChanges;
 use crate::password::{check_passwd, generate_passwd, PASSWORD_LEN};
-use crate::prep::{Prep, PrepError, PreparedTxn, WriteOp};
-use crate::session_tracker::SessionTracker;
+use crate::prep::{Prep, PreparedTxn, WriteOp};
+use crate::session_tracker::{SessionOwner, SessionTracker};
 use crate::stats::ServerStats;
 
 /// Identifies one client connection; chosen by the driver, never reused while open.
@@ -78,6 +84,10 @@ pub(crate) enum Origin {
     Expiry,
     /// deleteContainer submitted by the container manager: no reply.
     Container,
+    /// Leader: a request a learner forwarded (`op` is its type); the learner replies.
+    Learner { op: OpCode },
+    /// Learner: a txn the leader committed that no local request waits for.
+    Remote,
 }
 
 /// A txn handed to the driver and not applied yet.
@@ -87,10 +97,17 @@ pub(crate) struct InFlight {
     pub origin: Origin,
 }
 
-/// The sans-IO standalone server.
+/// The sans-IO server: standalone, or a quorum member in the role [`CoreRole`] says.
 #[derive(Debug)]
 pub struct ServerCore {
     pub(crate) config: CoreConfig,
+    pub(crate) role: CoreRole,
+    /// Whether clients are served (a quorum member serves once it is synced with the leader).
+    pub(crate) serving: bool,
+    /// Learners: forwarded requests, syncs, revalidations and session touches.
+    pub(crate) learner: LearnerFront,
+    /// Leader: the syncs learners forwarded, waiting for earlier txns to commit.
+    pub(crate) learner_syncs: LearnerSyncs,
     pub(crate) tree: DataTree,
     pub(crate) sessions: SessionTracker,
     pub(crate) connections: BTreeMap<ConnId, Connection>,
@@ -143,11 +160,7 @@ impl ServerCore {
         if tree.config().watch_model != WATCH_MODEL {
             tree.set_watch_model(WATCH_MODEL);
         }
-        let mut tracker = SessionTracker::new(config.tick_time_ms, config.server_id, now.mono_ms);
-        for (id, timeout) in sessions {
-            tracker.track_session(id, timeout, now.mono_ms);
-            tracker.commit_session(id, timeout);
-        }
+        let tracker = new_session_tracker(&config, CoreRole::Standalone, sessions, now);
         let next_container_check = if config.container_check_interval_ms > 0 {
             now.mono_ms
                 .saturating_add(config.container_check_interval_ms)
@@ -157,6 +170,10 @@ impl ServerCore {
         ServerCore {
             hzxid: tree.last_processed_zxid(),
             config,
+            role: CoreRole::Standalone,
+            serving: true,
+            learner: LearnerFront::default(),
+            learner_syncs: LearnerSyncs::default(),
             tree,
             sessions: tracker,
             connections: BTreeMap::new(),
@@ -223,6 +240,11 @@ impl ServerCore {
         if c.state != ConnState::AwaitingConnect || c.closing {
             return;
         }
+        if !self.serving {
+            // "ZooKeeperServer not running": the connection is closed without a reply.
+            self.close_conn(conn);
+            return;
+        }
         c.stats.packets_received += 1;
         self.stats.packets_received += 1;
         c.established_wall_ms = now.wall_ms;
@@ -239,7 +261,9 @@ impl ServerCore {
             timeout = max;
         }
         c.timeout_ms = timeout;
-        if req.session_id == 0 {
+        if req.session_id == 0 && self.role.is_learner() {
+            self.forward_create_session(conn, timeout, now);
+        } else if req.session_id == 0 {
             let id = self.sessions.create_session(timeout, now.mono_ms);
             c.session_id = id;
             c.state = ConnState::CreatingSession;
@@ -263,8 +287,16 @@ impl ServerCore {
                 }
             }
             self.session_conns.insert(id, conn);
+            if self.role.is_learner() && check_passwd(id, &req.passwd) {
+                self.forward_revalidate(conn, id, timeout);
+                return;
+            }
             let valid = check_passwd(id, &req.passwd)
                 && self.sessions.touch_session(id, timeout, now.mono_ms);
+            if valid && self.role == CoreRole::Leader {
+                // The leader's own client: the session is owned here again.
+                let _ = self.sessions.set_owner(id, SessionOwner::Local);
+            }
             self.finish_session_init(conn, valid, now);
         }
     }
@@ -280,20 +312,26 @@ impl ServerCore {
         let Some(c) = self.connections.get_mut(&conn) else {
             return;
         };
-        if c.closing || c.input_closed {
+        if c.closing || c.input_closed || !self.serving {
             return;
         }
         c.stats.packets_received += 1;
         self.stats.packets_received += 1;
         match c.state {
             ConnState::AwaitingConnect => {}
-            ConnState::CreatingSession => c.held.push_back(Held { header, request }),
+            ConnState::CreatingSession | ConnState::Revalidating => {
+                c.held.push_back(Held { header, request })
+            }
             ConnState::Established => self.process_request(conn, header, request, now),
         }
     }
 
-    /// Time passes: session expiry and the container/TTL reaper run from here.
+    /// Time passes: session expiry and the container/TTL reaper run from here (not on a
+    /// learner: the leader expires sessions and reaps containers).
     pub fn handle_tick(&mut self, now: Clock) {
+        if self.role.is_learner() {
+            return;
+        }
         for id in self.sessions.expire_due(now.mono_ms) {
             self.submit_server_write(
                 Origin::Expiry,
@@ -325,7 +363,9 @@ impl ServerCore {
             .is_some_and(|f| f.entry.header.zxid <= zxid)
         {
             if let Some(f) = self.in_flight.pop_front() {
+                let zxid = f.entry.header.zxid;
                 self.apply(f, now);
+                self.release_learner_syncs(zxid);
             }
         }
     }
@@ -335,8 +375,11 @@ impl ServerCore {
         self.outputs.pop_front()
     }
 
-    /// The next monotonic time at which `handle_tick` has work to do.
+    /// The next monotonic time at which `handle_tick` has work to do (none on a learner).
     pub fn poll_timeout(&self) -> Option<u64> {
+        if self.role.is_learner() {
+            return None;
+        }
         Some(
             self.sessions
                 .next_expiration_time()
@@ -409,7 +452,7 @@ impl ServerCore {
 
     /// `finishSessionInit`: the ConnectResponse; an invalid session gets zeros and is closed.
     /// A valid one is established and any held requests are handled now, in order.
-    fn finish_session_init(&mut self, conn: ConnId, valid: bool, now: Clock) {
+    pub(crate) fn finish_session_init(&mut self, conn: ConnId, valid: bool, now: Clock) {
         let Some(c) = self.connections.get(&conn) else {
             return;
         };
@@ -481,7 +524,10 @@ impl ServerCore {
             return;
         };
         let (sid, timeout) = (c.session_id, c.timeout_ms);
-        if !self.sessions.touch_session(sid, timeout, now.mono_ms) {
+        if self.role.is_learner() {
+            // LearnerSessionTracker.touchSession: always accepted, reported in the next ping.
+            self.learner.touch(sid, timeout);
+        } else if !self.sessions.touch_session(sid, timeout, now.mono_ms) {
             // MissingSessionException: the request is dropped without a reply.
             return;
         }
@@ -502,7 +548,9 @@ impl ServerCore {
             }
             (_, Some(op)) => op,
         };
-        if is_txn_op(op, &request) {
+        if self.role.is_learner() && (is_txn_op(op, &request) || op == OpCode::Sync) {
+            self.forward_request(conn, header, op, request, now);
+        } else if is_txn_op(op, &request) {
             self.submit_client_write(conn, header, op, &request, now);
         } else {
             let auth = c.auth.shared_ids();
@@ -590,7 +638,7 @@ impl ServerCore {
                 return;
             }
             match c.queue.front() {
-                None | Some(Queued::Write { .. }) => return,
+                None | Some(Queued::Write { .. } | Queued::Forwarded { .. }) => return,
                 Some(Queued::Ready { .. }) => {
                     if let Some(Queued::Ready { frame, close }) = c.queue.pop_front() {
                         self.send(conn, &frame);
@@ -618,12 +666,12 @@ impl ServerCore {
     // ------------------------------------------------------------------------------------------
     // Writes.
 
-    fn next_zxid(&mut self) -> i64 {
+    pub(crate) fn next_zxid(&mut self) -> i64 {
         self.hzxid += 1;
         self.hzxid
     }
 
-    fn persist(
+    pub(crate) fn persist(
         &mut self,
         session_id: i64,
         cxid: i32,
@@ -666,82 +714,18 @@ impl ServerCore {
         // than cloned for prep) stays borrowed.
         self.hzxid += 1;
         let zxid = self.hzxid;
-        let prep = Prep::new(
+        let prepared = Prep::new(
             &self.tree,
             &mut self.outstanding,
             &mut self.sessions,
             &self.config,
-            &c.auth,
+            c.auth.as_slice(),
+            SessionOwner::Local,
             sid,
             zxid,
             now.wall_ms,
-        );
-        let bad_path = Err(PrepError::Keeper(ErrorCode::BadArguments));
-        let prepared = match request {
-            // A client's deleteContainer path is read from the whole packet buffer, NULs of the
-            // header included, so it always fails BADARGUMENTS.
-            _ if op == OpCode::DeleteContainer => prep.single(op, bad_path),
-            Err(_) => prep.marshalling_error(),
-            Ok(r) => match r {
-                Request::Create(q) | Request::Create2(q) | Request::CreateContainer(q) => prep
-                    .single(
-                        op,
-                        Ok(WriteOp::Create {
-                            ty: op,
-                            path: &q.path,
-                            data: &q.data,
-                            acl: &q.acl,
-                            flags: q.flags,
-                            ttl: -1,
-                        }),
-                    ),
-                Request::CreateTtl(q) => prep.single(
-                    op,
-                    Ok(WriteOp::Create {
-                        ty: op,
-                        path: &q.path,
-                        data: &q.data,
-                        acl: &q.acl,
-                        flags: q.flags,
-                        ttl: q.ttl,
-                    }),
-                ),
-                Request::Delete(q) => prep.single(
-                    op,
-                    Ok(WriteOp::Delete {
-                        path: &q.path,
-                        version: q.version,
-                    }),
-                ),
-                Request::SetData(q) => prep.single(
-                    op,
-                    Ok(WriteOp::SetData {
-                        path: &q.path,
-                        data: &q.data,
-                        version: q.version,
-                    }),
-                ),
-                Request::SetAcl(q) => prep.single(
-                    op,
-                    Ok(WriteOp::SetAcl {
-                        path: &q.path,
-                        acl: &q.acl,
-                        version: q.version,
-                    }),
-                ),
-                Request::Check(q) => prep.single(
-                    op,
-                    Ok(WriteOp::Check {
-                        path: &q.path,
-                        version: q.version,
-                    }),
-                ),
-                Request::Multi(m) => prep.multi(&m.ops),
-                Request::Reconfig(_) => prep.single(op, Ok(WriteOp::Reconfig)),
-                Request::CloseSession => prep.single(op, Ok(WriteOp::CloseSession)),
-                _ => prep.marshalling_error(),
-            },
-        };
+        )
+        .request(op, request);
         self.persist(
             sid,
             header.xid,
@@ -771,13 +755,13 @@ impl ServerCore {
         now: Clock,
     ) {
         let zxid = self.next_zxid();
-        let auth = AuthIds::new();
         let prepared = Prep::new(
             &self.tree,
             &mut self.outstanding,
             &mut self.sessions,
             &self.config,
-            &auth,
+            &[],
+            SessionOwner::Local,
             session_id,
             zxid,
             now.wall_ms,
@@ -785,104 +769,11 @@ impl ServerCore {
         .single(op, Ok(wop));
         self.persist(session_id, 0, zxid, now, prepared, origin);
     }
-
-    /// Applies one committed txn: session bookkeeping, the tree, notifications, then the reply.
-    fn apply(&mut self, f: InFlight, now: Clock) {
-        let hdr = f.entry.header.clone();
-        // processTxnForSessionEvents (keyed on the request type, not the txn type).
-        match f.origin {
-            Origin::CreateSession { .. } => {
-                if let zkrs_jute::TxnBody::CreateSession(t) = &f.entry.body {
-                    self.sessions.commit_session(hdr.client_id, t.time_out);
-                }
-            }
-            Origin::Expiry
-            | Origin::Client {
-                op: OpCode::CloseSession,
-                ..
-            } => self.sessions.remove_session(hdr.client_id),
-            _ => {}
-        }
-        let rc = self.tree.process_txn(&hdr, &f.entry.body);
-        self.outstanding.applied(hdr.zxid);
-        if hdr.zxid % DIGEST_LOG_INTERVAL == 0 {
-            self.digest_log.push_back(ZxidDigest {
-                zxid: hdr.zxid,
-                digest_version: zkrs_datatree::digest::DIGEST_VERSION,
-                digest: self.tree.digest(),
-            });
-            if self.digest_log.len() > DIGEST_LOG_LIMIT {
-                self.digest_log.pop_front();
-            }
-        }
-        self.dispatch_watch_events();
-        match f.origin {
-            Origin::Client {
-                conn,
-                xid,
-                op,
-                recv_mono,
-            } => self.reply_write(conn, xid, op, &f.entry, &rc, recv_mono, now),
-            Origin::CreateSession { conn, recv_mono } => {
-                let Some(c) = self.connections.get_mut(&conn) else {
-                    return;
-                };
-                if c.closing || c.session_id != hdr.client_id {
-                    return;
-                }
-                let last = self.tree.last_processed_zxid();
-                c.stats
-                    .update_for_response(0, last, "SESS", recv_mono, now.mono_ms);
-                self.stats
-                    .latency
-                    .add(now.mono_ms as i64 - recv_mono as i64);
-                self.finish_session_init(conn, true, now);
-            }
-            Origin::Expiry => {
-                if let Some(&conn) = self.session_conns.get(&hdr.client_id) {
-                    self.close_conn(conn);
-                }
-            }
-            Origin::Container => {}
-        }
-    }
-
-    /// Sends every fired watch as a notification: `ReplyHeader(-1, -1, 0)` + `WatcherEvent`
-    /// (ZooKeeper 3.5–3.8 put -1 in the zxid).
-    ///
-    /// An event about a znode is delivered only if the watching connection, with the identities
-    /// it has now, may READ that znode (`ServerCnxn.process(event, znodeAcl)` →
-    /// `checkACL(cnxn, acl, READ, authInfo)`, the CVE-2024-23944 fix of 3.8.4/3.9.2, backported by
-    /// Debian's 3.8.0-11+deb12u2). The ACL is the created/changed/deleted node's for
-    /// NodeCreated/NodeDataChanged/NodeDeleted and the parent's for NodeChildrenChanged; it applies
-    /// to every watch kind. Events from setWatches carry no ACL and are never filtered. A watch
-    /// whose event is filtered is consumed all the same.
-    pub(crate) fn dispatch_watch_events(&mut self) {
-        for ev in self.tree.take_watch_events() {
-            if let Some(acl) = &ev.path_acl {
-                let Some(c) = self.connections.get(&ev.watcher) else {
-                    continue;
-                };
-                if check_acl(self.config.skip_acl, acl, perms::READ, c.auth.as_slice()).is_err() {
-                    continue;
-                }
-            }
-            let header = ReplyHeader {
-                xid: zkrs_jute::xid::NOTIFICATION,
-                zxid: -1,
-                err: 0,
-            };
-            self.send_with(ev.watcher, |out| {
-                header.write_to(out);
-                ev.event.write_to(out);
-            });
-        }
-    }
 }
 
 /// Ops that go through prep as txns. A reconfig whose body cannot be decoded fails before its
 /// txn header is set, so it is answered like a read (MARSHALLINGERROR, no zxid).
-fn is_txn_op(op: OpCode, request: &Result<Request, RequestDecodeError>) -> bool {
+pub(crate) fn is_txn_op(op: OpCode, request: &Result<Request, RequestDecodeError>) -> bool {
     match op {
         OpCode::Reconfig => request.is_ok(),
         // A client-sent createSession after the handshake is refused before prep.

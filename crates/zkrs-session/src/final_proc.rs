@@ -171,6 +171,12 @@ impl ServerCore {
         if c.closing {
             return;
         }
+        if session_moved(entry, rc) {
+            // SessionMovedException is a connection-level error: the connection is closed
+            // without a reply (only a quorum has owners that differ).
+            self.close_conn(conn);
+            return;
+        }
         let last = self.tree.last_processed_zxid();
         let ans = if entry.header.r#type == OpCode::Error.code() {
             let err = match &entry.body {
@@ -529,6 +535,19 @@ impl ServerCore {
                 now,
             );
         }
+    }
+}
+
+/// The write failed SESSIONMOVED, as a whole or in one op of a multi.
+fn session_moved(entry: &TxnEntry, rc: &ProcessTxnResult) -> bool {
+    let moved = ErrorCode::SessionMoved.code();
+    match &entry.body {
+        TxnBody::Error(t) => t.err == moved,
+        TxnBody::Multi(_) => rc
+            .multi_results
+            .iter()
+            .any(|sub| sub.r#type == OpCode::Error.code() && sub.err == moved),
+        _ => false,
     }
 }
 

@@ -1,7 +1,7 @@
-//! `SessionTrackerImpl` for a standalone server: the live sessions, their expiry buckets and the
-//! session id counter.
+//! `SessionTrackerImpl` for a standalone server (and the leader's global tracker): the live
+//! sessions, their expiry buckets, their owners and the session id counter.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use zkrs_jute::ErrorCode;
 
@@ -18,6 +18,17 @@ pub struct SessionInfo {
     pub closing: bool,
 }
 
+/// Who a session's requests may come from (`SessionImpl.owner`): the server's own client
+/// connections (`ServerCnxn.me`) or one learner (its `LearnerHandler`, named by server id).
+/// A request whose owner differs from the session's fails with SESSIONMOVED.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SessionOwner {
+    /// A client connected to this server.
+    Local,
+    /// A client of the learner with this server id (forwarded requests, revalidations).
+    Learner(u64),
+}
+
 /// The sessions of a standalone server.
 #[derive(Debug, Clone)]
 pub struct SessionTracker {
@@ -27,6 +38,11 @@ pub struct SessionTracker {
     committed: BTreeMap<i64, i32>,
     queue: ExpiryQueue<i64>,
     next_session_id: i64,
+    /// `SessionImpl.owner`, for the sessions that have one (set by the first owner check).
+    owners: HashMap<i64, SessionOwner>,
+    /// `LeaderSessionTracker.checkSession` without local sessions: an unknown session is
+    /// SESSIONEXPIRED rather than UNKNOWNSESSION.
+    unknown_is_expired: bool,
 }
 
 impl SessionTracker {
@@ -37,13 +53,28 @@ impl SessionTracker {
             committed: BTreeMap::new(),
             queue: ExpiryQueue::new(u64::from(tick_time_ms), now_mono),
             next_session_id: initialize_next_session_id(now_mono, server_id),
+            owners: HashMap::new(),
+            unknown_is_expired: false,
         }
+    }
+
+    /// Makes [`Self::check_session_owner`] answer SESSIONEXPIRED for an unknown session, as the
+    /// leader's `LeaderSessionTracker` does (local sessions disabled).
+    pub fn set_unknown_is_expired(&mut self, on: bool) {
+        self.unknown_is_expired = on;
+    }
+
+    /// `LearnerSessionTracker.createSession`: takes the next id without tracking it (a learner
+    /// learns of the session when its createSession txn is committed).
+    pub fn next_session_id(&mut self) -> i64 {
+        let id = self.next_session_id;
+        self.next_session_id = self.next_session_id.wrapping_add(1);
+        id
     }
 
     /// `createSession(timeout)`: takes the next id and starts tracking it.
     pub fn create_session(&mut self, timeout_ms: i32, now_mono: u64) -> i64 {
-        let id = self.next_session_id;
-        self.next_session_id = self.next_session_id.wrapping_add(1);
+        let id = self.next_session_id();
         self.track_session(id, timeout_ms, now_mono);
         id
     }
@@ -63,6 +94,17 @@ impl SessionTracker {
     /// `commitSession`: the createSession txn was applied.
     pub fn commit_session(&mut self, id: i64, timeout_ms: i32) -> bool {
         self.committed.insert(id, timeout_ms).is_none()
+    }
+
+    /// A learner's view of a global session whose createSession was committed
+    /// (`LearnerSessionTracker.commitSession`): tracked and committed, never scheduled to
+    /// expire (the leader expires sessions).
+    pub fn add_global_session(&mut self, id: i64, timeout_ms: i32) {
+        self.sessions.entry(id).or_insert(SessionInfo {
+            timeout_ms,
+            closing: false,
+        });
+        self.committed.insert(id, timeout_ms);
     }
 
     /// `touchSession`: pushes the expiry out; false if the session is unknown or closing.
@@ -87,7 +129,52 @@ impl SessionTracker {
     pub fn remove_session(&mut self, id: i64) {
         self.sessions.remove(&id);
         self.committed.remove(&id);
+        self.owners.remove(&id);
         self.queue.remove(id);
+    }
+
+    /// `checkSession(id, owner)`: as [`Self::check_session`], then the first owner to check a
+    /// session becomes its owner and any other one gets SESSIONMOVED.
+    pub fn check_session_owner(&mut self, id: i64, owner: SessionOwner) -> Result<(), ErrorCode> {
+        match self.sessions.get(&id) {
+            None if self.unknown_is_expired => return Err(ErrorCode::SessionExpired),
+            None => return Err(ErrorCode::UnknownSession),
+            Some(s) if s.closing => return Err(ErrorCode::SessionExpired),
+            Some(_) => {}
+        }
+        match *self.owners.entry(id).or_insert(owner) {
+            o if o == owner => Ok(()),
+            _ => Err(ErrorCode::SessionMoved),
+        }
+    }
+
+    /// `checkGlobalSession(id, owner)`: as [`Self::check_session_owner`] but an unknown id is
+    /// SESSIONEXPIRED.
+    pub fn check_global_session_owner(
+        &mut self,
+        id: i64,
+        owner: SessionOwner,
+    ) -> Result<(), ErrorCode> {
+        match self.check_session_owner(id, owner) {
+            Err(ErrorCode::UnknownSession) => Err(ErrorCode::SessionExpired),
+            r => r,
+        }
+    }
+
+    /// `setOwner`: SESSIONEXPIRED for an unknown or closing session.
+    pub fn set_owner(&mut self, id: i64, owner: SessionOwner) -> Result<(), ErrorCode> {
+        match self.sessions.get(&id) {
+            Some(s) if !s.closing => {
+                self.owners.insert(id, owner);
+                Ok(())
+            }
+            _ => Err(ErrorCode::SessionExpired),
+        }
+    }
+
+    /// The session's owner, once one has been set.
+    pub fn owner(&self, id: i64) -> Option<SessionOwner> {
+        self.owners.get(&id).copied()
     }
 
     /// `checkSession`: UNKNOWNSESSION for an unknown id, SESSIONEXPIRED for a closing one.

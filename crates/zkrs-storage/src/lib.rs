@@ -25,6 +25,8 @@
 //! - `snapshot_writer`, `snapshot_reader`, `snapshot_order`, `snapshot_format_error`: the
 //!   snapshot stream ([`SnapshotWriter`], [`LoadedSnapshot`], [`SnapshotOrder`],
 //!   [`SnapshotFormatError`]).
+//! - `snap_stream`: the leader's SNAP sync stream ([`write_snap_stream`],
+//!   [`SnapStreamDecoder`]); `snapshot_body`: the body it shares with snapshot files.
 //! - `compression`: [`SnapshotCompression`] (plain, gzip, snappy-java stream).
 //! - `file_snap`: [`FileSnap`], snapshot files in a directory.
 //! - `paced_writer`: how a streamed snapshot is written and synced without holding up the
@@ -53,6 +55,8 @@ pub mod os_fs;
 mod paced_writer;
 pub mod padding;
 pub mod recovery_report;
+pub mod snap_stream;
+mod snapshot_body;
 pub mod snapshot_format_error;
 pub mod snapshot_order;
 pub mod snapshot_reader;
@@ -77,6 +81,10 @@ pub use mem_fs::MemFs;
 pub use os_fs::OsFs;
 pub use paced_writer::SNAPSHOT_SYNC_BYTES;
 pub use recovery_report::{RecoveryReport, Restored};
+pub use snap_stream::{
+    write_snap_stream, write_snap_stream_to, SnapStreamDecoder, SnapStreamError, SnapStreamLoaded,
+    SNAP_SIGNATURE,
+};
 pub use snapshot_format_error::SnapshotFormatError;
 pub use snapshot_order::{JavaHashOrder, SnapshotOrder};
 pub use snapshot_reader::{LoadedSnapshot, SnapshotReadOptions};

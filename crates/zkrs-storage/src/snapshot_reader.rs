@@ -5,9 +5,10 @@
 use std::collections::BTreeMap;
 
 use zkrs_datatree::{DataTree, SnapshotNode, TreeConfig, ZxidDigest};
-use zkrs_jute::{Acl, DecodeError, FileHeader, Jute, JuteReader, StatPersisted};
+use zkrs_jute::{Acl, FileHeader, Jute, JuteReader};
 
 use crate::log_scan::DEFAULT_MAX_RECORD_LEN;
+use crate::snapshot_body::{self, dec};
 use crate::snapshot_format_error::SnapshotFormatError;
 
 /// Bytes of the 3.9 lastProcessedZxid section: the long, seal long, `"/"`.
@@ -52,10 +53,6 @@ pub struct LoadedSnapshot {
 /// `"/"` of a seal (`int 1`, `'/'`).
 pub fn is_valid_checked_stream(bytes: &[u8]) -> bool {
     bytes.len() >= 10 && bytes[bytes.len() - 5..] == [0, 0, 0, 1, b'/']
-}
-
-fn dec(what: &'static str) -> impl FnOnce(DecodeError) -> SnapshotFormatError {
-    move |source| SnapshotFormatError::Decode { what, source }
 }
 
 struct Sealer<'a> {
@@ -103,25 +100,11 @@ struct NodeIter<'r, 'a> {
 
 impl NodeIter<'_, '_> {
     fn read_node(&mut self) -> Result<Option<SnapshotNode>, SnapshotFormatError> {
-        let path = match self.r.read_ustring().map_err(dec("node path"))? {
-            Some(p) => p,
-            None => {
-                return Err(SnapshotFormatError::Invalid("null node path".to_owned()));
-            }
-        };
-        if path == "/" {
+        let node = snapshot_body::read_node(self.r)?;
+        if node.is_none() {
             self.ended = true;
-            return Ok(None);
         }
-        let data = Option::<bytes::Bytes>::read_from(self.r).map_err(dec("node data"))?;
-        let acl = self.r.read_i64().map_err(dec("node acl"))?;
-        let stat = StatPersisted::read_from(self.r).map_err(dec("node stat"))?;
-        Ok(Some(SnapshotNode {
-            path,
-            data,
-            acl,
-            stat,
-        }))
+        Ok(node)
     }
 }
 

@@ -15,8 +15,9 @@
 
 use bytes::BufMut;
 use zkrs_datatree::{SnapshotView, ZxidDigest};
-use zkrs_jute::{Acl, FileHeader, Jute};
+use zkrs_jute::{FileHeader, Jute};
 
+use crate::snapshot_body::{self, BodyOut};
 use crate::snapshot_order::SnapshotOrder;
 
 /// `FileSnap.dbId`.
@@ -125,31 +126,7 @@ impl SnapshotWriter<'_> {
         }
         .write_to(&mut w.out);
 
-        let mut sessions: Vec<(i64, i32)> = sessions
-            .into_iter()
-            .collect::<std::collections::BTreeMap<_, _>>()
-            .into_iter()
-            .collect();
-        opts.order.order_sessions(&mut sessions);
-        w.out.put_i32(sessions.len() as i32);
-        for (id, timeout) in &sessions {
-            w.out.put_i64(*id);
-            w.out.put_i32(*timeout);
-        }
-
-        let mut acls: Vec<(i64, &[Acl])> = tree.acl_cache().iter().collect();
-        opts.order.order_acls(&mut acls);
-        w.out.put_i32(acls.len() as i32);
-        for (r, list) in &acls {
-            w.out.put_i64(*r);
-            w.out.put_i32(list.len() as i32);
-            for acl in *list {
-                acl.write_to(&mut w.out);
-            }
-        }
-
-        w.write_nodes(tree, &opts.order)?;
-        w.put_str("/");
+        snapshot_body::write_body(w, tree, sessions, &opts.order)?;
         w.seal();
 
         if opts.digest_section {
@@ -198,45 +175,8 @@ impl SnapshotWriter<'_> {
         Ok(())
     }
 
-    /// `DataTree.serializeNode`: pre-order from the root `""`; a child's path is the parent's
-    /// plus `/` and its name.
-    fn write_nodes(&mut self, tree: &SnapshotView, order: &SnapshotOrder) -> std::io::Result<()> {
-        if *order == SnapshotOrder::Sorted {
-            // Children in name order is the tree's own pre-order: one walk, no path building.
-            for (path, node) in tree.iter_preorder() {
-                self.put_str(path);
-                node.data.write_to(&mut self.out);
-                self.out.put_i64(node.acl);
-                node.stat.write_to(&mut self.out);
-                self.maybe_flush()?;
-            }
-            return Ok(());
-        }
-        let mut stack: Vec<String> = vec![String::new()];
-        while let Some(path) = stack.pop() {
-            let Some(node) = tree.node(&path) else {
-                continue;
-            };
-            self.put_str(&path);
-            node.data.write_to(&mut self.out);
-            self.out.put_i64(node.acl);
-            node.stat.write_to(&mut self.out);
-            self.maybe_flush()?;
-            let mut children: Vec<&str> = node.children().collect();
-            if children.is_empty() {
-                continue;
-            }
-            order.order_children(&path, &mut children);
-            for c in children.iter().rev() {
-                stack.push(format!("{path}/{c}"));
-            }
-        }
-        Ok(())
-    }
-
     fn put_str(&mut self, s: &str) {
-        self.out.put_i32(s.len() as i32);
-        self.out.put_slice(s.as_bytes());
+        snapshot_body::put_str(&mut self.out, s);
     }
 
     /// `SnapStream.sealStream`: the Adler32 of every byte so far, then `"/"`.
@@ -246,5 +186,15 @@ impl SnapshotWriter<'_> {
         let sum = self.hasher.finish();
         self.out.put_i64(i64::from(sum));
         self.put_str("/");
+    }
+}
+
+impl BodyOut for SnapshotWriter<'_> {
+    fn buf(&mut self) -> &mut Vec<u8> {
+        &mut self.out
+    }
+
+    fn node_written(&mut self) -> std::io::Result<()> {
+        self.maybe_flush()
     }
 }

@@ -4,9 +4,11 @@
 //! `java org.apache.zookeeper.server.quorum.QuorumPeerMain conf/zoo.cfg` does. It logs to
 //! stderr (`RUST_LOG` filters, default `info`) and stops gracefully on SIGTERM or SIGINT.
 //!
-//! Exit codes: 0 after a graceful stop; 2 for an invalid configuration or a quorum
-//! configuration (quorum mode is not implemented yet), as ZooKeeper exits 2 on an invalid
-//! invocation; 1 when the server cannot start (a data directory that is refused included) or
+//! A configuration with `server.N` lines (or `standaloneEnabled=false`) makes it a quorum
+//! member: FastLeaderElection on the election port, then leader, follower or observer.
+//!
+//! Exit codes: 0 after a graceful stop; 2 for an invalid configuration (a missing `myid` in
+//! quorum mode included), as ZooKeeper exits 2 on an invalid invocation; 1 when the server cannot start (a data directory that is refused included) or
 //! fails (a txn log I/O error stops it).
 //!
 //! The tools read ZooKeeper's files (written by zkrs or by Apache ZooKeeper):
@@ -174,17 +176,6 @@ fn server(path: &Path) -> ExitCode {
     };
     for warning in cfg.warnings() {
         tracing::warn!("{warning}");
-    }
-    if cfg.is_distributed() {
-        let msg = format!(
-            "{}: this configuration describes a quorum (server.N lines or \
-             standaloneEnabled=false); quorum mode is not implemented yet. Remove the \
-             server.N lines to run a standalone server.",
-            path.display()
-        );
-        tracing::error!("{msg}");
-        eprintln!("zkrs: {msg}");
-        return ExitCode::from(EXIT_INVALID_CONFIG);
     }
     let config = match ServerConfig::from_zoo_cfg(&cfg) {
         Ok(config) => config,

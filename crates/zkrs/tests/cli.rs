@@ -90,11 +90,10 @@ fn missing_config_file_exits_2() {
 }
 
 #[test]
-fn quorum_config_exits_2_with_a_clear_message() {
+fn quorum_config_without_myid_exits_2_naming_the_file() {
     let dir = scratch_dir();
     let data = dir.path().join("quorum-data");
     std::fs::create_dir_all(&data).expect("data dir");
-    std::fs::write(data.join("myid"), "1\n").expect("myid");
     let path = write_cfg(
         &dir,
         "quorum.cfg",
@@ -108,7 +107,112 @@ fn quorum_config_exits_2_with_a_clear_message() {
     let out = zkrs().arg("server").arg(&path).output().expect("run");
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("quorum mode is not implemented yet"), "{err}");
+    assert!(err.contains("myid"), "{err}");
+}
+
+/// The `Mode:` line of `srvr`, or why there is none.
+fn mode(port: u16) -> String {
+    match four_letter(port, "srvr") {
+        Ok(text) => text
+            .lines()
+            .find_map(|l| l.strip_prefix("Mode: "))
+            .map_or_else(|| text.trim().to_string(), str::to_string),
+        Err(e) => format!("unreachable: {e}"),
+    }
+}
+
+/// Polls every member's mode until `want` holds (at most `limit`).
+fn wait_modes(ports: &[u16], limit: Duration, want: impl Fn(&[String]) -> bool) -> Vec<String> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let modes: Vec<String> = ports.iter().map(|p| mode(*p)).collect();
+        if want(&modes) || Instant::now() >= deadline {
+            return modes;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn one_leader_rest_followers(modes: &[String]) -> bool {
+    modes.iter().filter(|m| *m == "leader").count() == 1
+        && modes.iter().filter(|m| *m == "follower").count() == modes.len() - 1
+}
+
+#[test]
+fn three_members_elect_a_leader_and_re_elect_after_a_kill() {
+    let dir = scratch_dir();
+    let client: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let quorum: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let election: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let servers: String = (0..3)
+        .map(|i| {
+            format!(
+                "server.{}=127.0.0.1:{}:{};127.0.0.1:{}\n",
+                i + 1,
+                quorum[i],
+                election[i],
+                client[i]
+            )
+        })
+        .collect();
+    let cfgs: Vec<PathBuf> = (0..3)
+        .map(|i| {
+            let data = dir.path().join(format!("data{}", i + 1));
+            std::fs::create_dir_all(&data).expect("data dir");
+            std::fs::write(data.join("myid"), format!("{}\n", i + 1)).expect("myid");
+            write_cfg(
+                &dir,
+                &format!("zoo{}.cfg", i + 1),
+                &format!(
+                    "tickTime=200\ninitLimit=10\nsyncLimit=5\ndataDir={}\n\
+                     4lw.commands.whitelist=*\n{servers}",
+                    data.display()
+                ),
+            )
+        })
+        .collect();
+    let start = |i: usize| {
+        zkrs()
+            .arg("server")
+            .arg(&cfgs[i])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn")
+    };
+    let mut members: Vec<Option<Child>> = (0..3).map(|i| Some(start(i))).collect();
+    let stop_all = |members: &mut Vec<Option<Child>>| {
+        for m in members.iter_mut().flatten() {
+            let _ = m.kill();
+            let _ = m.wait();
+        }
+    };
+
+    let modes = wait_modes(&client, Duration::from_secs(20), one_leader_rest_followers);
+    if !one_leader_rest_followers(&modes) {
+        stop_all(&mut members);
+        panic!("no leader elected: {modes:?}");
+    }
+    // With equal (empty) histories the highest sid leads (catalogue scenario 1).
+    assert_eq!(modes[2], "leader", "{modes:?}");
+
+    // kill -9 of the leader: the other two elect a new leader in the next epoch.
+    if let Some(mut leader) = members[2].take() {
+        let _ = leader.kill();
+        let _ = leader.wait();
+    }
+    let two = &client[..2];
+    let modes = wait_modes(two, Duration::from_secs(20), one_leader_rest_followers);
+    let re_elected = one_leader_rest_followers(&modes);
+    // The killed member comes back and follows.
+    members[2] = Some(start(2));
+    let all = wait_modes(&client, Duration::from_secs(20), one_leader_rest_followers);
+    stop_all(&mut members);
+    assert!(
+        re_elected,
+        "no re-election after the leader died: {modes:?}"
+    );
+    assert!(one_leader_rest_followers(&all), "{all:?}");
+    assert_eq!(all[1], "leader", "sid 2 leads the second epoch: {all:?}");
 }
 
 #[test]

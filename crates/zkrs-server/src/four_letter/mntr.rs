@@ -188,7 +188,7 @@ pub fn metrics(ctx: &FourLetterContext<'_>) -> Vec<(String, MetricValue)> {
         ),
         (
             "server_state".to_string(),
-            MetricValue::Text("standalone".to_string()),
+            MetricValue::Text(ctx.core.mode().to_string()),
         ),
     ];
     for key in FLAT_KEYS {

@@ -43,7 +43,7 @@ pub fn srvr(ctx: &FourLetterContext<'_>, with_clients: bool) -> String {
         "Zxid: 0x{}",
         java_fmt::hex(ctx.core.last_processed_zxid())
     );
-    out.push_str("Mode: standalone\n");
+    let _ = writeln!(out, "Mode: {}", ctx.core.mode());
     let _ = writeln!(out, "Node count: {}", ctx.core.node_count());
     out
 }

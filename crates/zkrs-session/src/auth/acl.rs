@@ -3,7 +3,9 @@
 
 use zkrs_jute::{Acl, ErrorCode, Id};
 
-use super::{AuthIds, Provider};
+#[cfg(test)]
+use super::AuthIds;
+use super::Provider;
 
 /// `checkACL(acl, perm, ids)`: Ok if `skip_acl`, if the list is empty, if the caller is super,
 /// or if an entry granting `perm` is `world:anyone` or matches one of the caller's ids of the
@@ -36,7 +38,10 @@ pub fn check_acl(skip_acl: bool, acl: &[Acl], perm: i32, ids: &[Id]) -> Result<(
 
 /// `fixupACL`: removes duplicates, expands `auth` entries to the caller's authenticated ids
 /// (digest, not ip), and rejects an empty list or an invalid id with INVALIDACL.
-pub fn fixup_acl(acl: &[Acl], ids: &AuthIds) -> Result<Vec<Acl>, ErrorCode> {
+pub fn fixup_acl<'i, I>(acl: &[Acl], ids: I) -> Result<Vec<Acl>, ErrorCode>
+where
+    I: IntoIterator<Item = &'i Id> + Copy,
+{
     let mut uniq: Vec<&Acl> = Vec::with_capacity(acl.len());
     for a in acl {
         if !uniq.contains(&a) {
@@ -52,7 +57,7 @@ pub fn fixup_acl(acl: &[Acl], ids: &AuthIds) -> Result<Vec<Acl>, ErrorCode> {
             out.push(a.clone());
         } else if a.id.scheme == "auth" {
             let mut valid = false;
-            for cid in ids.iter() {
+            for cid in ids {
                 if let Some(p) = Provider::for_scheme(&cid.scheme) {
                     if p.is_authenticated() {
                         valid = true;

@@ -114,6 +114,16 @@ impl AuthIds {
     }
 }
 
+impl<'a> IntoIterator for &'a AuthIds {
+    type Item = &'a Id;
+    type IntoIter = std::slice::Iter<'a, Id>;
+
+    /// The identities in the JVM's order.
+    fn into_iter(self) -> Self::IntoIter {
+        self.shared.iter()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

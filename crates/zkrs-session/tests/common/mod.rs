@@ -166,6 +166,8 @@ impl Harness {
                         self.uncommitted.push_back(entry.header.zxid);
                         self.persisted.push(entry);
                     }
+                    // Quorum outputs: a standalone core never emits them.
+                    other => panic!("standalone core emitted {other:?}"),
                 }
             }
             if self.auto_commit {

@@ -1,0 +1,618 @@
+//! The quorum half of the core task: the [`QuorumState`] a member keeps (its election, its role
+//! engine, its links) and the `Driver` methods that step the sans-IO ZAB engines
+//! (`zkrs_zab`) and carry out their outputs (`QuorumPeer.run` in Java).
+//!
+//! - LOOKING: FastLeaderElection over the `QuorumCnxManager`.
+//! - LEADING: a [`Leader`]; learners connect to the quorum port ([`QuorumLink`]s).
+//! - FOLLOWING / OBSERVING: a [`Learner`] connected to the leader's quorum port.
+//!
+//! When a role ends the member stops serving, closes its client connections, waits for its
+//! txn log to be durable, reloads its database from disk (so its vote and its ACKEPOCH
+//! advertise only durable state) and starts a new election round.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+use zkrs_jute::{PacketType, TxnEntry, Zxid};
+use zkrs_session::CoreRole;
+use zkrs_zab::election::fast_leader_election::{ElectionOutput, FastLeaderElection};
+use zkrs_zab::election::notification::Notification;
+use zkrs_zab::election::vote::ServerState;
+use zkrs_zab::learner::{Learner, LearnerStart};
+use zkrs_zab::{CommittedLog, EpochKind, HandlerId, Leader, LeaderStart, ZabConfig, ZabOutput};
+
+use super::Driver;
+use crate::quorum_cnx_manager::{QcmHandle, QcmReceiver};
+use crate::quorum_link::{connect_any, LinkSide, LinkWrite, PeerEvent, QuorumLink};
+
+/// Events queued from quorum links and storage helpers to the core task.
+pub const PEER_EVENT_QUEUE_CAPACITY: usize = 4096;
+
+/// The largest quorum packet accepted (`jute.maxbuffer` plus room for the header).
+pub const MAX_QUORUM_PACKET_LEN: usize = 64 * 1024 * 1024;
+
+/// The role engine of a member.
+#[derive(Debug)]
+pub enum Role {
+    Looking,
+    Leading(Box<Leader>),
+    Following(Box<Learner>),
+    Observing(Box<Learner>),
+}
+
+/// Work the core task must do between events (it awaits, so it is not done while stepping).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PendingReload {
+    /// The role ended: reload from disk and start an election.
+    Election,
+    /// TRUNC: cut the log after this zxid, reload, and tell the learner.
+    Truncate(Zxid),
+}
+
+/// What a quorum member keeps besides the core.
+#[derive(Debug)]
+pub struct QuorumState {
+    pub zab: ZabConfig,
+    pub fle: FastLeaderElection,
+    pub qcm: QcmHandle,
+    pub qcm_rx: QcmReceiver,
+    pub role: Role,
+    pub accepted_epoch: i64,
+    pub current_epoch: i64,
+    /// Quorum addresses of every member, resolved on each connect.
+    pub quorum_addrs: BTreeMap<u64, Vec<(String, u16)>>,
+    pub peer_tx: mpsc::Sender<PeerEvent>,
+    pub peer_rx: mpsc::Receiver<PeerEvent>,
+    pub learner_writers: BTreeMap<HandlerId, mpsc::Sender<LinkWrite>>,
+    pub leader_writer: Option<mpsc::Sender<LinkWrite>>,
+    /// Entries proposed by the leader and not yet handed to the txn log.
+    pub proposed: VecDeque<TxnEntry>,
+    pub pending_reload: Option<PendingReload>,
+    pub shutdown: watch::Receiver<bool>,
+    pub cnx_timeout_ms: u64,
+    /// Epoch-file writes and snapshots in progress report here.
+    pub storage_tx: mpsc::Sender<QuorumStorageEvent>,
+    pub storage_rx: mpsc::Receiver<QuorumStorageEvent>,
+    /// The txn log thread's report queue, for the thread started after a reload.
+    pub storage_events_tx: mpsc::Sender<crate::storage_event::StorageEvent>,
+}
+
+/// Completions of the blocking work a quorum member asks for.
+#[derive(Debug)]
+pub enum QuorumStorageEvent {
+    EpochPersisted { kind: EpochKind, epoch: i64 },
+    EpochFailed { error: String },
+    SnapshotTaken { zxid: Zxid },
+    SnapshotFailed { error: String },
+}
+
+/// Accepts learners on the quorum port for as long as the member runs; the core task closes
+/// those that arrive while it is not leading.
+pub async fn accept_learners(
+    listener: TcpListener,
+    events: mpsc::Sender<PeerEvent>,
+    mut shutdown: watch::Receiver<bool>,
+    first_handler: HandlerId,
+) {
+    let mut next = first_handler;
+    loop {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = shutdown.changed() => return,
+        };
+        match accepted {
+            Ok((stream, remote)) => {
+                next += 1;
+                let handler = next;
+                let writer = QuorumLink::start(
+                    stream,
+                    LinkSide::Leader(handler),
+                    MAX_QUORUM_PACKET_LEN,
+                    events.clone(),
+                    shutdown.clone(),
+                );
+                if events
+                    .send(PeerEvent::LearnerAccepted {
+                        handler,
+                        remote,
+                        writer,
+                    })
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            Err(e) => {
+                tracing::warn!("accepting a learner: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
+
+impl Driver {
+    /// The first election round, at start-up.
+    pub(super) fn quorum_start(&mut self) {
+        let now_ms = self.clock.now().mono_ms;
+        let last = Zxid(self.core.last_processed_zxid());
+        self.core.set_serving(false);
+        if let Some(q) = self.quorum.as_mut() {
+            q.role = Role::Looking;
+            q.fle.start_round(last, q.current_epoch, now_ms);
+        }
+    }
+
+    /// The earliest deadline of the election or role engine.
+    pub(super) fn quorum_timeout(&self) -> Option<u64> {
+        let q = self.quorum.as_ref()?;
+        let role = match &q.role {
+            Role::Looking => None,
+            Role::Leading(l) => l.poll_timeout(),
+            Role::Following(l) | Role::Observing(l) => l.poll_timeout(),
+        };
+        match (q.fle.poll_timeout(), role) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    pub(super) fn quorum_tick(&mut self, now_ms: u64) {
+        let Some(q) = self.quorum.as_mut() else {
+            return;
+        };
+        q.fle.handle_tick(now_ms);
+        match &mut q.role {
+            Role::Looking => {}
+            Role::Leading(l) => l.handle_tick(now_ms),
+            Role::Following(l) | Role::Observing(l) => l.handle_tick(now_ms),
+        }
+    }
+
+    /// An election notification from `from`.
+    pub(super) fn handle_election_message(&mut self, from: u64, payload: Bytes) {
+        let now_ms = self.clock.now().mono_ms;
+        let Some(q) = self.quorum.as_mut() else {
+            return;
+        };
+        match Notification::decode(&payload) {
+            Ok(n) => q.fle.handle_notification(from, n, now_ms),
+            Err(e) => tracing::warn!("dropping a malformed notification from sid {from}: {e}"),
+        }
+    }
+
+    /// A quorum blocking job finished.
+    pub(super) fn handle_quorum_storage_event(&mut self, ev: QuorumStorageEvent) {
+        let now_ms = self.clock.now().mono_ms;
+        let Some(q) = self.quorum.as_mut() else {
+            return;
+        };
+        match ev {
+            QuorumStorageEvent::EpochPersisted { kind, epoch } => {
+                match kind {
+                    EpochKind::Accepted => q.accepted_epoch = epoch,
+                    EpochKind::Current => q.current_epoch = epoch,
+                }
+                match &mut q.role {
+                    Role::Leading(l) => l.handle_epoch_persisted(kind, epoch, now_ms),
+                    Role::Following(l) | Role::Observing(l) => {
+                        l.handle_epoch_persisted(kind, epoch, now_ms)
+                    }
+                    Role::Looking => {}
+                }
+            }
+            QuorumStorageEvent::SnapshotTaken { zxid } => {
+                if let Role::Following(l) | Role::Observing(l) = &mut q.role {
+                    l.handle_snapshot_taken(zxid, now_ms);
+                }
+            }
+            QuorumStorageEvent::EpochFailed { error }
+            | QuorumStorageEvent::SnapshotFailed { error } => {
+                tracing::error!("quorum storage failure: {error}; leaving the role");
+                self.end_role(format!("storage failure: {error}"));
+            }
+        }
+    }
+
+    /// A report of a quorum link.
+    pub(super) fn handle_peer_event(&mut self, ev: PeerEvent) {
+        let now_ms = self.clock.now().mono_ms;
+        let Some(q) = self.quorum.as_mut() else {
+            return;
+        };
+        match ev {
+            PeerEvent::LearnerAccepted {
+                handler,
+                remote,
+                writer,
+            } => match &mut q.role {
+                Role::Leading(l) => {
+                    tracing::info!("learner connection {handler} from {remote}");
+                    q.learner_writers.insert(handler, writer);
+                    l.handle_learner_connected(handler, now_ms);
+                }
+                // Not leading: the connection is dropped (its writer queue with it).
+                _ => drop(writer),
+            },
+            PeerEvent::Packet { side, packet } => match (side, &mut q.role) {
+                (LinkSide::Leader(h), Role::Leading(l)) => {
+                    l.handle_learner_packet(h, packet, now_ms)
+                }
+                (LinkSide::Learner(sid), Role::Following(l) | Role::Observing(l))
+                    if l.leader_sid() == sid =>
+                {
+                    l.handle_packet(packet, now_ms)
+                }
+                _ => {}
+            },
+            PeerEvent::LeaderSnapshot {
+                sid,
+                zxid,
+                tree,
+                sessions,
+            } => {
+                let ok = matches!(&q.role, Role::Following(l) | Role::Observing(l) if l.leader_sid() == sid);
+                if ok {
+                    let tree = *tree;
+                    let now = self.clock.now();
+                    self.core.replace_state(tree, sessions, now);
+                    if let Some(q) = self.quorum.as_mut() {
+                        if let Role::Following(l) | Role::Observing(l) = &mut q.role {
+                            l.handle_snapshot_loaded(zxid, now_ms);
+                        }
+                    }
+                }
+            }
+            PeerEvent::Closed { side, reason } => match (side, &mut q.role) {
+                (LinkSide::Leader(h), Role::Leading(l)) => {
+                    tracing::info!("learner connection {h} closed: {reason}");
+                    q.learner_writers.remove(&h);
+                    l.handle_learner_disconnected(h);
+                }
+                (LinkSide::Learner(sid), Role::Following(l) | Role::Observing(l))
+                    if l.leader_sid() == sid =>
+                {
+                    tracing::warn!("connection to leader {sid} closed: {reason}");
+                    q.leader_writer = None;
+                    l.handle_disconnected(now_ms);
+                }
+                _ => {}
+            },
+            PeerEvent::LeaderConnected { sid, writer } => match &mut q.role {
+                Role::Following(l) | Role::Observing(l) if l.leader_sid() == sid => {
+                    q.leader_writer = Some(writer);
+                    l.handle_connected(now_ms);
+                }
+                _ => drop(writer),
+            },
+        }
+    }
+
+    /// Steps every quorum engine's outputs until none is left. Returns whether anything ran.
+    pub(super) fn pump_quorum(&mut self) -> bool {
+        let mut any = false;
+        loop {
+            let mut progressed = false;
+            // Election.
+            while let Some(out) = self.quorum.as_mut().and_then(|q| q.fle.poll_output()) {
+                progressed = true;
+                match out {
+                    ElectionOutput::Send { to, notification } => {
+                        if let Some(q) = self.quorum.as_ref() {
+                            q.qcm.send(to, Bytes::from(notification.encode()));
+                        }
+                    }
+                    ElectionOutput::Decided { state, vote } => self.become_role(state, vote.leader),
+                    ElectionOutput::LookingPeerReported { sid } => {
+                        tracing::debug!("server {sid} is looking while we serve");
+                    }
+                }
+            }
+            // Role.
+            loop {
+                let out = match self.quorum.as_mut().map(|q| &mut q.role) {
+                    Some(Role::Leading(l)) => l.poll_output(),
+                    Some(Role::Following(l) | Role::Observing(l)) => l.poll_output(),
+                    _ => None,
+                };
+                let Some(out) = out else { break };
+                progressed = true;
+                self.carry_out(out);
+            }
+            if !progressed {
+                break;
+            }
+            any = true;
+        }
+        any
+    }
+
+    fn become_role(&mut self, state: ServerState, leader: i64) {
+        let now_ms = self.clock.now().mono_ms;
+        let last = Zxid(self.core.last_processed_zxid());
+        let Some(q) = self.quorum.as_mut() else {
+            return;
+        };
+        let leader_sid = u64::try_from(leader).unwrap_or_default();
+        tracing::info!(
+            "election decided: {state:?}, leader {leader_sid} (logical clock {})",
+            q.fle.logical_clock()
+        );
+        match state {
+            ServerState::Leading => {
+                self.core.set_role(CoreRole::Leader, self.clock.now());
+                q.role = Role::Leading(Box::new(Leader::new(
+                    q.zab.clone(),
+                    LeaderStart {
+                        accepted_epoch: q.accepted_epoch,
+                        current_epoch: q.current_epoch,
+                        last_zxid: last,
+                        committed_log: CommittedLog::new(q.zab.commit_log_count),
+                    },
+                    now_ms,
+                )));
+            }
+            ServerState::Following | ServerState::Observing => {
+                let observer = state == ServerState::Observing;
+                let now = self.clock.now();
+                self.core.set_role(
+                    if observer {
+                        CoreRole::Observer
+                    } else {
+                        CoreRole::Follower
+                    },
+                    now,
+                );
+                let learner = Box::new(Learner::new(
+                    q.zab.clone(),
+                    LearnerStart {
+                        leader_sid,
+                        observer,
+                        accepted_epoch: q.accepted_epoch,
+                        current_epoch: q.current_epoch,
+                        last_logged_zxid: last,
+                    },
+                    now_ms,
+                ));
+                q.role = if observer {
+                    Role::Observing(learner)
+                } else {
+                    Role::Following(learner)
+                };
+            }
+            ServerState::Looking => {}
+        }
+    }
+
+    fn carry_out(&mut self, out: ZabOutput) {
+        let now = self.clock.now();
+        let Some(q) = self.quorum.as_mut() else {
+            return;
+        };
+        match out {
+            ZabOutput::SendToLearner { handler, packet } => {
+                if let Some(w) = q.learner_writers.get(&handler) {
+                    if w.try_send(LinkWrite::Packet(packet)).is_err() {
+                        tracing::warn!("learner {handler} does not keep up; dropping it");
+                        q.learner_writers.remove(&handler);
+                        if let Role::Leading(l) = &mut q.role {
+                            l.handle_learner_disconnected(handler);
+                        }
+                    }
+                }
+            }
+            ZabOutput::SendSnapshot { handler, zxid } => {
+                let view = self.core.tree().view();
+                let sessions = self.core.committed_sessions();
+                if let Some(w) = q.learner_writers.get(&handler) {
+                    let _ = w.try_send(LinkWrite::Snapshot {
+                        zxid,
+                        view,
+                        sessions,
+                    });
+                }
+            }
+            ZabOutput::CloseLearner { handler, reason } => {
+                tracing::info!("closing learner connection {handler}: {reason}");
+                // Dropping the writer ends the writer task, which shuts the socket down.
+                q.learner_writers.remove(&handler);
+            }
+            ZabOutput::Commit { zxid } => self.core.handle_committed(zxid.raw(), now),
+            ZabOutput::LearnerRequest {
+                sid,
+                session_id,
+                cxid,
+                op,
+                request,
+                authinfo,
+            } => self
+                .core
+                .handle_learner_request(sid, session_id, cxid, op, request, authinfo, now),
+            ZabOutput::TouchSessions { sessions } => {
+                self.core.handle_session_touches(&sessions, now)
+            }
+            ZabOutput::Revalidate {
+                handler,
+                session_id,
+                timeout_ms,
+            } => {
+                let sid = 0;
+                let valid = self
+                    .core
+                    .revalidate_session(sid, session_id, timeout_ms, now);
+                if let Some(Role::Leading(l)) = self.quorum.as_mut().map(|q| &mut q.role) {
+                    l.revalidate_answer(handler, session_id, valid);
+                }
+            }
+            ZabOutput::ConnectToLeader { sid } => {
+                let addrs = q.quorum_addrs.get(&sid).cloned().unwrap_or_default();
+                let events = q.peer_tx.clone();
+                let shutdown = q.shutdown.clone();
+                let timeout = Duration::from_millis(q.cnx_timeout_ms.max(1));
+                let limit = q.zab.init_limit_ms().max(1);
+                tokio::spawn(async move {
+                    // Learner.connectToLeader: up to 5 tries within initLimit.
+                    let deadline = tokio::time::Instant::now() + Duration::from_millis(limit);
+                    let mut tries = 0;
+                    loop {
+                        tries += 1;
+                        match connect_any(&addrs, timeout).await {
+                            Ok(stream) => {
+                                let writer = QuorumLink::start(
+                                    stream,
+                                    LinkSide::Learner(sid),
+                                    MAX_QUORUM_PACKET_LEN,
+                                    events.clone(),
+                                    shutdown,
+                                );
+                                let _ = events
+                                    .send(PeerEvent::LeaderConnected { sid, writer })
+                                    .await;
+                                return;
+                            }
+                            Err(e) => {
+                                if tries >= 5 || tokio::time::Instant::now() >= deadline {
+                                    let _ = events
+                                        .send(PeerEvent::Closed {
+                                            side: LinkSide::Learner(sid),
+                                            reason: format!("connecting to the leader: {e}"),
+                                        })
+                                        .await;
+                                    return;
+                                }
+                                tokio::time::sleep(Duration::from_millis(1000)).await;
+                            }
+                        }
+                    }
+                });
+            }
+            ZabOutput::SendToLeader { packet } => {
+                if let Some(w) = q.leader_writer.as_ref() {
+                    let _ = w.try_send(LinkWrite::Packet(packet));
+                }
+            }
+            ZabOutput::AnswerPing { zxid } => {
+                let touches = self.core.take_session_touches();
+                let p = zkrs_zab::packet::with_data(
+                    PacketType::Ping,
+                    zxid,
+                    zkrs_zab::packet::session_touches(&touches),
+                );
+                if let Some(w) = self.quorum.as_ref().and_then(|q| q.leader_writer.as_ref()) {
+                    let _ = w.try_send(LinkWrite::Packet(p));
+                }
+            }
+            ZabOutput::Apply { zxid, txn } => match TxnEntry::decode(&txn) {
+                Ok(entry) => self.core.handle_committed_txn(entry, now),
+                Err(e) => {
+                    tracing::error!("committed txn {zxid} does not decode: {e}");
+                    self.end_role(format!("undecodable txn {zxid}"));
+                }
+            },
+            ZabOutput::Truncate { zxid } => {
+                q.pending_reload = Some(PendingReload::Truncate(zxid));
+            }
+            ZabOutput::TakeSnapshot { zxid } => {
+                let view = self.core.tree().view();
+                let sessions = self.core.committed_sessions();
+                let dir = self.snapshotter.dir();
+                let tx = q.storage_tx.clone();
+                let compression = self
+                    .config
+                    .storage
+                    .storage_options(&self.config.core)
+                    .snapshot_compression;
+                tokio::task::spawn_blocking(move || {
+                    let snap = zkrs_storage::FileSnap::new(zkrs_storage::OsFs, dir);
+                    let ev = match snap.write(
+                        &view,
+                        sessions.iter().copied(),
+                        compression,
+                        &zkrs_storage::SnapshotWriteOptions::default(),
+                    ) {
+                        Ok(_) => QuorumStorageEvent::SnapshotTaken { zxid },
+                        Err(e) => QuorumStorageEvent::SnapshotFailed {
+                            error: e.to_string(),
+                        },
+                    };
+                    let _ = tx.blocking_send(ev);
+                });
+            }
+            ZabOutput::RevalidateAnswer { session_id, valid } => {
+                self.core.handle_revalidate_answer(session_id, valid, now)
+            }
+            ZabOutput::SyncAnswered => self.core.handle_sync_answered(now),
+            ZabOutput::LogTxn { zxid, txn } => {
+                let entry = match q.proposed.front() {
+                    Some(e) if e.header.zxid == zxid.raw() => q.proposed.pop_front(),
+                    _ => TxnEntry::decode(&txn).ok(),
+                };
+                match entry {
+                    Some(e) => self.persister.append(e),
+                    None => {
+                        tracing::error!("txn {zxid} to log does not decode");
+                        self.end_role(format!("undecodable txn {zxid}"));
+                    }
+                }
+            }
+            ZabOutput::PersistEpoch { kind, epoch } => {
+                let dir = self.snapshotter.dir();
+                let tx = q.storage_tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let name = match kind {
+                        EpochKind::Accepted => "acceptedEpoch",
+                        EpochKind::Current => "currentEpoch",
+                    };
+                    let r = zkrs_storage::epoch_file::write_epoch(
+                        &zkrs_storage::OsFs,
+                        &dir.join(name),
+                        epoch,
+                    );
+                    let ev = match r {
+                        Ok(()) => QuorumStorageEvent::EpochPersisted { kind, epoch },
+                        Err(e) => QuorumStorageEvent::EpochFailed {
+                            error: e.to_string(),
+                        },
+                    };
+                    let _ = tx.blocking_send(ev);
+                });
+            }
+            ZabOutput::StartServing => {
+                let (mode, vote_state) = match &q.role {
+                    Role::Leading(l) => {
+                        // The epoch's txns are `epoch << 32 | n`.
+                        self.core.set_zxid(Zxid::new(l.epoch(), 0).raw());
+                        ("leader", ServerState::Leading)
+                    }
+                    Role::Observing(_) => ("observer", ServerState::Observing),
+                    _ => ("follower", ServerState::Following),
+                };
+                let _ = vote_state;
+                tracing::info!("serving clients as {mode}");
+                self.core.set_serving(true);
+            }
+            ZabOutput::Shutdown { reason } => self.end_role(reason),
+        }
+    }
+
+    /// The role is over: stop serving now; the reload and the next election run from the
+    /// serve loop.
+    pub(super) fn end_role(&mut self, reason: String) {
+        tracing::warn!("leaving the role: {reason}");
+        self.core.set_serving(false);
+        self.core.close_all_connections();
+        if let Some(q) = self.quorum.as_mut() {
+            if let Role::Leading(l) = &mut q.role {
+                l.shutdown(reason);
+            }
+            q.learner_writers.clear();
+            q.leader_writer = None;
+            q.proposed.clear();
+            q.role = Role::Looking;
+            q.pending_reload = Some(PendingReload::Election);
+        }
+    }
+}

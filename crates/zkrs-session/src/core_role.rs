@@ -1,0 +1,155 @@
+//! [`CoreRole`]: the part a server plays, standalone or in a quorum, and the changes of state
+//! that come with quorum membership (role changes, serving or not, a state replaced by the
+//! leader's).
+
+use zkrs_datatree::DataTree;
+
+use crate::clock::Clock;
+use crate::config::CoreConfig;
+use crate::core::{ConnId, ServerCore, WATCH_MODEL};
+use crate::learner_front::LearnerFront;
+use crate::learner_requests::LearnerSyncs;
+use crate::outstanding::OutstandingChanges;
+use crate::session_tracker::SessionTracker;
+
+/// What a [`crate::ServerCore`] is: a standalone server, or the leader, a follower or an observer
+/// of a quorum. The role decides where writes are prepared and which sessions it expires:
+///
+/// - `Standalone` and `Leader` prepare writes themselves (`PrepRequestProcessor`), expire
+///   sessions and reap containers. A leader also prepares the requests learners forward
+///   (`handle_learner_request`) and owns every session (`LeaderSessionTracker`).
+/// - `Follower` and `Observer` are learners: writes, syncs and session creation and closing are
+///   forwarded to the leader ([`crate::Output::Forward`]), a reconnect is revalidated with it
+///   ([`crate::Output::Revalidate`]), the txns it commits are applied with
+///   `handle_committed_txn`, and sessions are only touched and reported
+///   (`LearnerSessionTracker`). The core treats the two alike; they differ in the ZAB engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CoreRole {
+    #[default]
+    Standalone,
+    Leader,
+    Follower,
+    Observer,
+}
+
+impl CoreRole {
+    /// A follower or an observer: writes go to the leader.
+    pub fn is_learner(self) -> bool {
+        matches!(self, CoreRole::Follower | CoreRole::Observer)
+    }
+
+    /// The name `srvr` and mntr print (`ZooKeeperServer.getState`).
+    pub fn state_name(self) -> &'static str {
+        match self {
+            CoreRole::Standalone => "standalone",
+            CoreRole::Leader => "leader",
+            CoreRole::Follower => "follower",
+            CoreRole::Observer => "observer",
+        }
+    }
+}
+
+/// A session tracker for `role`, tracking afresh from `now` the given live sessions (restored
+/// from a snapshot, or received from the leader). A learner does not expire sessions, so it
+/// only records them; the leader answers SESSIONEXPIRED for a session it does not know
+/// (`LeaderSessionTracker`).
+pub(crate) fn new_session_tracker(
+    config: &CoreConfig,
+    role: CoreRole,
+    sessions: impl IntoIterator<Item = (i64, i32)>,
+    now: Clock,
+) -> SessionTracker {
+    let mut tracker = SessionTracker::new(config.tick_time_ms, config.server_id, now.mono_ms);
+    tracker.set_unknown_is_expired(role == CoreRole::Leader);
+    for (id, timeout) in sessions {
+        if role.is_learner() {
+            tracker.add_global_session(id, timeout);
+        } else {
+            tracker.track_session(id, timeout, now.mono_ms);
+            tracker.commit_session(id, timeout);
+        }
+    }
+    tracker
+}
+
+impl ServerCore {
+    /// The role this core plays.
+    pub fn role(&self) -> CoreRole {
+        self.role
+    }
+
+    /// This core in `role` (see [`ServerCore::set_role`]).
+    pub fn with_role(mut self, role: CoreRole, now: Clock) -> Self {
+        self.set_role(role, now);
+        self
+    }
+
+    /// Takes up `role`, as a Java peer starts a new `ZooKeeperServer` over the same database:
+    /// every client connection is closed, txns prepared and not committed are dropped (the
+    /// quorum decides their fate; they come back through `handle_committed_txn` or the sync
+    /// with the new leader), learner and leader bookkeeping starts empty, and the committed
+    /// sessions are tracked afresh from `now` with new session ids drawn from `now`. The tree
+    /// is kept. Serving is not changed (see [`ServerCore::set_serving`]).
+    pub fn set_role(&mut self, role: CoreRole, now: Clock) {
+        self.close_all_connections();
+        self.role = role;
+        self.drop_pending();
+        let committed = self.sessions.committed_sessions().collect::<Vec<_>>();
+        self.sessions = new_session_tracker(&self.config, role, committed, now);
+    }
+
+    /// Whether clients are served. While not serving, a ConnectRequest closes its connection
+    /// (a Java peer whose `ZooKeeperServer` is not running) and requests are dropped.
+    pub fn set_serving(&mut self, serving: bool) {
+        self.serving = serving;
+    }
+
+    /// See [`ServerCore::set_serving`].
+    pub fn is_serving(&self) -> bool {
+        self.serving
+    }
+
+    /// `setZxid`: the last zxid handed out; the next write gets `zxid + 1`. A new leader sets
+    /// `makeZxid(epoch, 0)` before it proposes anything.
+    pub fn set_zxid(&mut self, zxid: i64) {
+        self.hzxid = zxid;
+    }
+
+    /// Replaces the tree and the sessions (after a SNAP from the leader, or reloading the
+    /// database after a TRUNC), keeping nothing of the old state: every client connection is
+    /// closed, pending txns, forwarded requests and syncs are dropped, the digest history
+    /// restarts, and the sessions are tracked afresh from `now`.
+    pub fn replace_state(
+        &mut self,
+        mut tree: DataTree,
+        sessions: impl IntoIterator<Item = (i64, i32)>,
+        now: Clock,
+    ) {
+        self.close_all_connections();
+        if tree.config().watch_model != WATCH_MODEL {
+            tree.set_watch_model(WATCH_MODEL);
+        }
+        self.tree = tree;
+        self.drop_pending();
+        self.digest_log.clear();
+        self.sessions = new_session_tracker(&self.config, self.role, sessions, now);
+    }
+
+    /// Closes every client connection (`closeAllConnections`, on a role change). Sessions live
+    /// on; their clients reconnect.
+    pub fn close_all_connections(&mut self) {
+        let conns: Vec<ConnId> = self.connections.keys().copied().collect();
+        for conn in conns {
+            self.close_conn(conn);
+        }
+    }
+
+    /// Forgets everything prepared, forwarded or awaited that has not been applied.
+    fn drop_pending(&mut self) {
+        self.in_flight.clear();
+        self.outstanding = OutstandingChanges::new();
+        self.hzxid = self.tree.last_processed_zxid();
+        self.learner = LearnerFront::default();
+        self.learner_syncs = LearnerSyncs::default();
+    }
+}

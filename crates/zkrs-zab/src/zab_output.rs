@@ -1,0 +1,95 @@
+//! [`ZabOutput`]: what the leader and learner state machines ask the shell to do.
+//!
+//! Outputs must be carried out in the order they are polled. Those that touch the disk report
+//! back through an input (`handle_logged`, `handle_epoch_persisted`, ...): the state machines
+//! send nothing that depends on durable state before that input arrives (persist-before-ack).
+
+use bytes::Bytes;
+use zkrs_jute::{Id, QuorumPacket, Zxid};
+
+/// Identifies one learner connection on the leader; chosen by the shell, never reused.
+pub type HandlerId = u64;
+
+/// Which epoch file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EpochKind {
+    /// `acceptedEpoch`.
+    Accepted,
+    /// `currentEpoch`.
+    Current,
+}
+
+/// One action for the shell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ZabOutput {
+    // ---- Leader side -------------------------------------------------------------------------
+    /// Write this packet to the learner connection `handler` (after everything queued before).
+    SendToLearner {
+        handler: HandlerId,
+        packet: QuorumPacket,
+    },
+    /// Write `SNAP(zxid)` and then the snapshot stream (sessions, data tree, signature) of the
+    /// tree as applied up to `zxid` to `handler`. Every `Commit` polled before this output has
+    /// been applied when the shell takes the tree, so the tree is exactly at `zxid`.
+    SendSnapshot { handler: HandlerId, zxid: Zxid },
+    /// Close the learner connection (a protocol error, a timeout, or the leader stepping down).
+    CloseLearner { handler: HandlerId, reason: String },
+    /// The core's txns up to and including `zxid` are committed by a quorum: apply them and
+    /// release their replies.
+    Commit { zxid: Zxid },
+    /// A learner forwarded a client request (`REQUEST`): prepare it as the leader's own
+    /// (connection-free prep) and hand the txn back through `Leader::propose`.
+    LearnerRequest {
+        sid: u64,
+        session_id: i64,
+        cxid: i32,
+        op: i32,
+        request: Bytes,
+        authinfo: Vec<Id>,
+    },
+    /// Session touches a learner reported in its PING reply (`sessionId`, `timeout`).
+    TouchSessions { sessions: Vec<(i64, i32)> },
+    /// A learner asks whether a session it is reconnecting is valid; answer with
+    /// `Leader::revalidate_answer`.
+    Revalidate {
+        handler: HandlerId,
+        session_id: i64,
+        timeout_ms: i32,
+    },
+
+    // ---- Learner side ------------------------------------------------------------------------
+    /// Open the connection to the leader `sid` (its quorum address, resolved again now), then
+    /// call `Learner::handle_connected` (or `handle_disconnected` on failure).
+    ConnectToLeader { sid: u64 },
+    /// Write this packet to the leader.
+    SendToLeader { packet: QuorumPacket },
+    /// Answer the leader's PING: send `PING(zxid)` whose data is the session touches the core
+    /// collected since the last one.
+    AnswerPing { zxid: Zxid },
+    /// Apply this committed txn (txn-log entry bytes) to the data tree.
+    Apply { zxid: Zxid, txn: Bytes },
+    /// TRUNC: cut the txn log after `zxid` (and drop snapshots newer than it), reload the
+    /// database from disk, then call `Learner::handle_truncated`.
+    Truncate { zxid: Zxid },
+    /// Take a snapshot of the applied tree and make it durable, then call
+    /// `Learner::handle_snapshot_taken` (after a SNAP or TRUNC sync, at NEWLEADER).
+    TakeSnapshot { zxid: Zxid },
+    /// The leader answered a REVALIDATE.
+    RevalidateAnswer { session_id: i64, valid: bool },
+    /// The leader answered a forwarded `sync` (the oldest one pending on this learner).
+    SyncAnswered,
+
+    // ---- Both --------------------------------------------------------------------------------
+    /// Append this txn (txn-log entry bytes) to the txn log; report with `handle_logged` once
+    /// it is durable (group commit may report several at once).
+    LogTxn { zxid: Zxid, txn: Bytes },
+    /// Write the epoch file durably (tmp + fsync + rename), then call
+    /// `handle_epoch_persisted`.
+    PersistEpoch { kind: EpochKind, epoch: i64 },
+    /// Clients may be served from now on (leader: a quorum acknowledged NEWLEADER; learner:
+    /// UPTODATE arrived).
+    StartServing,
+    /// The role is over (leader without a quorum, learner cut off from its leader, a protocol
+    /// error): stop serving and go back to LOOKING.
+    Shutdown { reason: String },
+}

@@ -1,0 +1,361 @@
+//! The leader state machine driven by scripted learners: discovery, the sync-mode choice,
+//! NEWLEADER, broadcast and stepping down.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use zkrs_config::{QuorumServer, QuorumVerifier};
+use zkrs_jute::{LearnerInfo, PacketType, QuorumPacket, Zxid};
+use zkrs_zab::packet;
+use zkrs_zab::{CommittedLog, EpochKind, Leader, LeaderStart, SyncMode, ZabConfig, ZabOutput};
+
+const TICK_MS: u64 = 100;
+
+fn verifier(participants: &[u64], observers: &[u64]) -> QuorumVerifier {
+    let mut servers = BTreeMap::new();
+    for &id in participants.iter().chain(observers) {
+        let role = if observers.contains(&id) {
+            ":observer"
+        } else {
+            ""
+        };
+        let line = format!("127.0.0.1:{}:{}{role}", 2000 + id, 3000 + id);
+        let s = QuorumServer::parse(id, &line, false).expect("server line");
+        servers.insert(id, s);
+    }
+    QuorumVerifier::majority(servers, 0)
+}
+
+fn config(my_id: u64, participants: &[u64], observers: &[u64]) -> ZabConfig {
+    ZabConfig {
+        my_id,
+        tick_time_ms: TICK_MS,
+        init_limit_ticks: 10,
+        sync_limit_ticks: 5,
+        verifier: verifier(participants, observers),
+        commit_log_count: 500,
+    }
+}
+
+fn drain(l: &mut Leader) -> Vec<ZabOutput> {
+    std::iter::from_fn(|| l.poll_output()).collect()
+}
+
+fn info(ty: PacketType, sid: i64, accepted_epoch: i64) -> QuorumPacket {
+    packet::learner_info(
+        ty,
+        accepted_epoch,
+        &LearnerInfo {
+            serverid: sid,
+            protocol_version: 0x10000,
+            config_version: 0,
+        },
+    )
+}
+
+fn ack_epoch(last_zxid: Zxid, current_epoch: i32) -> QuorumPacket {
+    packet::with_data(
+        PacketType::AckEpoch,
+        last_zxid,
+        packet::int_data(current_epoch),
+    )
+}
+
+fn sent_to(outs: &[ZabOutput], handler: u64) -> Vec<(i32, i64)> {
+    outs.iter()
+        .filter_map(|o| match o {
+            ZabOutput::SendToLearner { handler: h, packet } if *h == handler => {
+                Some((packet.r#type, packet.zxid))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn txn(n: u8) -> Bytes {
+    Bytes::from(vec![n; 4])
+}
+
+fn log_of(zxids: &[Zxid]) -> CommittedLog {
+    let mut log = CommittedLog::new(500);
+    for &z in zxids {
+        log.add(z, txn(z.counter() as u8));
+    }
+    log
+}
+
+/// Runs discovery and sync for learners 1 (handler 11) and 2 (handler 12) of a leader 3
+/// that has `history` committed, the learners at `peers` zxids, and returns the leader once
+/// serving, plus the outputs so far.
+fn establish(history: &[Zxid], peers: [Zxid; 2]) -> (Leader, Vec<ZabOutput>) {
+    let last = history.last().copied().unwrap_or(Zxid::ZERO);
+    let mut l = Leader::new(
+        config(3, &[1, 2, 3], &[]),
+        LeaderStart {
+            accepted_epoch: 1,
+            current_epoch: 1,
+            last_zxid: last,
+            committed_log: log_of(history),
+        },
+        0,
+    );
+    let mut outs = Vec::new();
+    l.handle_learner_connected(11, 0);
+    l.handle_learner_connected(12, 0);
+    l.handle_learner_packet(11, info(PacketType::FollowerInfo, 1, 1), 1);
+    outs.extend(drain(&mut l));
+    // Two of three connected: the epoch is fixed at max(acceptedEpoch) + 1 and persisted
+    // before any LEADERINFO goes out.
+    assert!(l.epoch_fixed());
+    assert_eq!(l.epoch(), 2);
+    assert_eq!(
+        outs,
+        vec![ZabOutput::PersistEpoch {
+            kind: EpochKind::Accepted,
+            epoch: 2
+        }]
+    );
+    l.handle_learner_packet(12, info(PacketType::FollowerInfo, 2, 1), 2);
+    assert!(
+        sent_to(&drain(&mut l), 12).is_empty(),
+        "no LEADERINFO before aE is durable"
+    );
+    l.handle_epoch_persisted(EpochKind::Accepted, 2, 3);
+    let o = drain(&mut l);
+    assert_eq!(
+        sent_to(&o, 11),
+        vec![(PacketType::LeaderInfo as i32, 2 << 32)]
+    );
+    assert_eq!(
+        sent_to(&o, 12),
+        vec![(PacketType::LeaderInfo as i32, 2 << 32)]
+    );
+    outs.extend(o);
+    // Learner 2 first: once a quorum has acknowledged the epoch, a learner ahead of the
+    // leader is synced (TRUNC), no longer refused.
+    l.handle_learner_packet(12, ack_epoch(peers[1], 1), 4);
+    l.handle_learner_packet(11, ack_epoch(peers[0], 1), 5);
+    outs.extend(drain(&mut l));
+    l.handle_epoch_persisted(EpochKind::Current, 2, 6);
+    outs.extend(drain(&mut l));
+    assert!(!l.is_serving(), "no NEWLEADER ack yet");
+    let nl = packet::bare(PacketType::Ack, Zxid::new(2, 0));
+    l.handle_learner_packet(11, nl, 7);
+    outs.extend(drain(&mut l));
+    assert!(l.is_serving());
+    (l, outs)
+}
+
+#[test]
+fn discovery_sync_and_first_commit() {
+    let history = [Zxid::new(1, 1), Zxid::new(1, 2), Zxid::new(1, 3)];
+    // Learner 1 is one txn behind (DIFF), learner 2 is equal (empty DIFF).
+    let (mut l, outs) = establish(&history, [Zxid::new(1, 2), Zxid::new(1, 3)]);
+    let to11 = sent_to(&outs, 11);
+    let diff = PacketType::Diff as i32;
+    let prop = PacketType::Proposal as i32;
+    let commit = PacketType::Commit as i32;
+    let nl = PacketType::NewLeader as i32;
+    let up = PacketType::UpToDate as i32;
+    assert_eq!(
+        to11,
+        vec![
+            (PacketType::LeaderInfo as i32, 2 << 32),
+            (diff, Zxid::new(1, 3).raw()),
+            (prop, Zxid::new(1, 3).raw()),
+            (commit, Zxid::new(1, 3).raw()),
+            (nl, 2 << 32),
+            (up, -1),
+        ]
+    );
+    let to12 = sent_to(&outs, 12);
+    assert_eq!(&to12[1..], &[(diff, Zxid::new(1, 3).raw()), (nl, 2 << 32)]);
+    assert!(outs.contains(&ZabOutput::StartServing));
+    assert!(l
+        .handlers()
+        .any(|h| h.id == 11 && h.sync_mode == Some(SyncMode::Diff)));
+
+    // Broadcast: the first txn of epoch 2 is 2<<32|1; committed once the leader's log and
+    // one follower have it.
+    let z = Zxid::new(2, 1);
+    assert!(
+        l.propose(Zxid::new(2, 2), txn(9)).is_err(),
+        "not contiguous"
+    );
+    l.propose(z, txn(1)).expect("proposes");
+    let o = drain(&mut l);
+    assert_eq!(sent_to(&o, 11), vec![(prop, z.raw())]);
+    assert_eq!(sent_to(&o, 12), vec![(prop, z.raw())]);
+    assert!(o.contains(&ZabOutput::LogTxn {
+        zxid: z,
+        txn: txn(1)
+    }));
+    l.handle_learner_packet(11, packet::bare(PacketType::Ack, z), 20);
+    assert!(drain(&mut l).is_empty(), "one ACK of three is no quorum");
+    l.handle_logged(z);
+    let o = drain(&mut l);
+    assert_eq!(o.first(), Some(&ZabOutput::Commit { zxid: z }));
+    assert_eq!(sent_to(&o, 11), vec![(commit, z.raw())]);
+    assert_eq!(l.last_committed(), z);
+}
+
+#[test]
+fn ahead_learner_gets_trunc_and_far_behind_gets_snap() {
+    let history = [Zxid::new(1, 5), Zxid::new(1, 6)];
+    // Learner 1 holds 1|7 that nobody else has; learner 2 is before the committed log.
+    let (_, outs) = establish(&history, [Zxid::new(1, 7), Zxid::new(1, 1)]);
+    let to11 = sent_to(&outs, 11);
+    assert_eq!(to11[1], (PacketType::Trunc as i32, Zxid::new(1, 6).raw()));
+    assert!(outs.contains(&ZabOutput::SendSnapshot {
+        handler: 12,
+        zxid: Zxid::new(1, 6)
+    }));
+}
+
+#[test]
+fn never_truncates_across_an_epoch() {
+    // The leader's log: 1|5, then 2|1. A peer with 1|7 (an uncommitted txn of epoch 1)
+    // must get SNAP, never TRUNC(1|5) followed by epoch 2 (catalogue rule 8).
+    let history = [Zxid::new(1, 5), Zxid::new(2, 1)];
+    // (The leader's currentEpoch is 1 in `establish`; its history reaching into epoch 2 is
+    // what a leader of epoch 2 that crashed before NEWLEADER's commit leaves.)
+    let (_, outs) = establish(&history, [Zxid::new(1, 7), Zxid::new(2, 1)]);
+    assert!(outs.contains(&ZabOutput::SendSnapshot {
+        handler: 11,
+        zxid: Zxid::new(2, 1)
+    }));
+}
+
+#[test]
+fn proposal_ack_before_newleader_ack_is_not_taken_for_it() {
+    // ZOOKEEPER-4685: an older follower may ACK a DIFF proposal before NEWLEADER.
+    let history = [Zxid::new(1, 1), Zxid::new(1, 2)];
+    let mut l = Leader::new(
+        config(3, &[1, 2, 3], &[]),
+        LeaderStart {
+            accepted_epoch: 1,
+            current_epoch: 1,
+            last_zxid: Zxid::new(1, 2),
+            committed_log: log_of(&history),
+        },
+        0,
+    );
+    l.handle_learner_connected(11, 0);
+    l.handle_learner_packet(11, info(PacketType::FollowerInfo, 1, 1), 0);
+    l.handle_epoch_persisted(EpochKind::Accepted, 2, 0);
+    l.handle_learner_packet(11, ack_epoch(Zxid::new(1, 1), 1), 0);
+    l.handle_epoch_persisted(EpochKind::Current, 2, 0);
+    drain(&mut l);
+    l.handle_learner_packet(11, packet::bare(PacketType::Ack, Zxid::new(1, 2)), 1);
+    assert!(!l.is_serving());
+    l.handle_learner_packet(11, packet::bare(PacketType::Ack, Zxid::new(2, 0)), 2);
+    assert!(l.is_serving());
+}
+
+#[test]
+fn ahead_learner_is_refused_and_observers_never_count() {
+    let mut l = Leader::new(
+        config(3, &[1, 2, 3], &[4]),
+        LeaderStart {
+            accepted_epoch: 1,
+            current_epoch: 1,
+            last_zxid: Zxid::new(1, 2),
+            committed_log: CommittedLog::new(500),
+        },
+        0,
+    );
+    // An observer with a high acceptedEpoch raises the epoch but completes no quorum.
+    l.handle_learner_connected(14, 0);
+    l.handle_learner_packet(14, info(PacketType::ObserverInfo, 4, 7), 0);
+    assert!(!l.epoch_fixed());
+    l.handle_learner_connected(11, 0);
+    l.handle_learner_packet(11, info(PacketType::FollowerInfo, 1, 1), 0);
+    assert!(l.epoch_fixed());
+    assert_eq!(l.epoch(), 8);
+    l.handle_epoch_persisted(EpochKind::Accepted, 8, 0);
+    drain(&mut l);
+    // Learner 1 is ahead of the leader (same epoch, higher zxid): dropped.
+    l.handle_learner_packet(11, ack_epoch(Zxid::new(1, 9), 1), 0);
+    let o = drain(&mut l);
+    assert!(o
+        .iter()
+        .any(|o| matches!(o, ZabOutput::CloseLearner { handler: 11, .. })));
+    // A learner whose sid is not in the configuration, and one claiming the leader's sid.
+    l.handle_learner_connected(15, 0);
+    l.handle_learner_packet(15, info(PacketType::FollowerInfo, 9, 1), 0);
+    l.handle_learner_connected(16, 0);
+    l.handle_learner_packet(16, info(PacketType::FollowerInfo, 3, 1), 0);
+    let o = drain(&mut l);
+    for h in [15, 16] {
+        assert!(o
+            .iter()
+            .any(|o| matches!(o, ZabOutput::CloseLearner { handler, .. } if *handler == h)));
+    }
+}
+
+#[test]
+fn steps_down_without_a_quorum_and_on_rollover() {
+    let (mut l, _) = establish(&[Zxid::new(1, 1)], [Zxid::new(1, 1), Zxid::new(1, 1)]);
+    // Follower 2 never acked NEWLEADER and never speaks; follower 1 goes silent too.
+    let mut now = 10;
+    let mut ended = false;
+    for _ in 0..200 {
+        now += TICK_MS / 2;
+        l.handle_tick(now);
+        if drain(&mut l)
+            .iter()
+            .any(|o| matches!(o, ZabOutput::Shutdown { .. }))
+        {
+            ended = true;
+            break;
+        }
+    }
+    assert!(ended, "a leader without a synced quorum steps down");
+    assert!(
+        now <= 10 + (10 + 5 + 2) * TICK_MS,
+        "within the limits, at {now} ms"
+    );
+
+    // Counter rollover: the leader refuses 0xffffffff and steps down.
+    let (mut l, _) = establish(&[Zxid::new(1, 1)], [Zxid::new(1, 1), Zxid::new(1, 1)]);
+    let mut z = Zxid::new(2, 1);
+    while z.counter() < 3 {
+        l.propose(z, txn(1)).expect("proposes");
+        z = Zxid(z.raw() + 1);
+    }
+    drain(&mut l);
+    assert!(l.propose(Zxid::new(2, 0xffff_ffff), txn(1)).is_err());
+}
+
+#[test]
+fn malformed_learner_packets_close_only_that_learner() {
+    let (mut l, _) = establish(&[Zxid::new(1, 1)], [Zxid::new(1, 1), Zxid::new(1, 1)]);
+    // A REQUEST with a truncated body, an unknown type, an ACK for a never-proposed zxid.
+    let bad = [
+        packet::with_data(
+            PacketType::Request,
+            Zxid(-1),
+            Bytes::from_static(&[1, 2, 3]),
+        ),
+        QuorumPacket {
+            r#type: 99,
+            zxid: 0,
+            data: None,
+            authinfo: None,
+        },
+    ];
+    l.handle_learner_packet(11, bad[0].clone(), 20);
+    let o = drain(&mut l);
+    assert!(o
+        .iter()
+        .any(|o| matches!(o, ZabOutput::CloseLearner { handler: 11, .. })));
+    l.handle_learner_packet(12, bad[1].clone(), 20);
+    let o = drain(&mut l);
+    assert!(o
+        .iter()
+        .any(|o| matches!(o, ZabOutput::CloseLearner { handler: 12, .. })));
+    assert!(
+        l.is_serving(),
+        "the leader itself is not affected by a bad packet"
+    );
+}
