@@ -45,6 +45,9 @@ ZKRS_BIN=release tests/interop/run.sh
 echo "== crash test: 20 SIGKILLs under load, every acknowledged write kept"
 tests/crash/run.sh
 
+echo "== quorum: all-zkrs, all-Java (3.8) and mixed ensembles on loopback"
+ZKRS_BIN=release tests/quorum/run.sh --no-build
+
 echo "== benchmark smoke: load generator against zkrs and Apache ZooKeeper (tiny counts)"
 cargo build --release --locked -p zkrs-bench
 smoke_out="target/bench/compare-smoke"
@@ -54,4 +57,4 @@ benches/compare.sh --quick --no-build --out "$smoke_out"
 benches/pool.py "$smoke_out" "$smoke_out" | grep -q '^| start-up to first session, empty (ms) |'
 
 # Every step above exits non-zero on a failure (set -e), so reaching here means all passed.
-echo "suites (cargo test, differential, conformance, kazoo restart, interop, crash, bench smoke): 7 passed, 0 failed"
+echo "suites (cargo test, differential, conformance, kazoo restart, interop, crash, quorum, bench smoke): 8 passed, 0 failed"

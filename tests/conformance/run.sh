@@ -129,55 +129,22 @@ trap 'exit 143' TERM
 
 # ------------------------------------------------------------- dependencies
 
-APT_UPDATED=0
-apt_install() { # packages...
-    [ $# -gt 0 ] || return 0
-    if [ "$(id -u)" != 0 ]; then
-        die "missing packages ($*) and not root: install them with apt-get"
-    fi
-    if [ "$APT_UPDATED" = 0 ]; then
-        log "apt-get update"
-        apt-get update -qq >"$LOGS/apt.log" 2>&1 || die "apt-get update failed (see $LOGS/apt.log)"
-        APT_UPDATED=1
-    fi
-    log "apt-get install $*"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" \
-        >>"$LOGS/apt.log" 2>&1 || die "apt-get install $* failed (see $LOGS/apt.log)"
-}
+# apt_install, ensure_debs, ensure_venv (shared with tests/quorum/run.sh).
+PY_BOOT="${PYTHON:-python3}"
+# shellcheck source=../lib/install.sh
+. "$ROOT/tests/lib/install.sh"
 
 ensure_apt_deps() {
-    local need=() p
     # zookeeper: server jar + zkCli.sh; zookeeper-bin: cli_mt; the rest are
     # jars named on the classpaths above (zookeeper.jar's manifest lacks
     # netty-codec, and there is no SLF4J binding by default).
-    for p in zookeeper zookeeper-bin libzookeeper-java libnetty-java liblog4j1.2-java \
-             libslf4j-java libguava-java libcurator-client-java libcurator-framework-java \
-             libcurator-recipes-java; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-    done
-    command -v javac >/dev/null 2>&1 || need+=(default-jdk-headless)
-    apt_install "${need[@]}"
+    ensure_debs --jdk zookeeper zookeeper-bin libzookeeper-java libnetty-java liblog4j1.2-java \
+        libslf4j-java libguava-java libcurator-client-java libcurator-framework-java \
+        libcurator-recipes-java
 }
 
-PY_BOOT="${PYTHON:-python3}"
-ensure_venv() {
-    local stamp="$VENV/.conformance-requirements"
-    if [ -x "$VENV/bin/python" ] && [ -f "$stamp" ] && cmp -s "$stamp" "$HERE/requirements.txt"; then
-        return 0
-    fi
-    if [ ! -x "$VENV/bin/python" ]; then
-        command -v "$PY_BOOT" >/dev/null 2>&1 || apt_install python3 python3-venv
-        log "creating venv $VENV"
-        if ! "$PY_BOOT" -m venv "$VENV" >"$LOGS/venv.log" 2>&1; then
-            rm -rf "$VENV"
-            apt_install python3-venv
-            "$PY_BOOT" -m venv "$VENV" >>"$LOGS/venv.log" 2>&1 || die "python3 -m venv failed (see $LOGS/venv.log)"
-        fi
-    fi
-    log "pip install -r tests/conformance/requirements.txt"
-    "$VENV/bin/pip" install -q --disable-pip-version-check -r "$HERE/requirements.txt" \
-        >>"$LOGS/venv.log" 2>&1 || die "pip install failed (see $LOGS/venv.log)"
-    cp "$HERE/requirements.txt" "$stamp"
+ensure_venv_conformance() {
+    ensure_venv "$VENV" "$HERE/requirements.txt" .conformance-requirements
 }
 
 ZKRS_EXE=""
@@ -739,7 +706,7 @@ suite_climt() {
 mkdir -p "$LOGS"
 rm -f "$LOGS"/*
 ensure_apt_deps
-ensure_venv
+ensure_venv_conformance
 if [ "$SERVER" = zkrs ]; then
     ensure_zkrs
 fi

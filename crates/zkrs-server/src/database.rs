@@ -53,6 +53,8 @@ pub struct Database {
     pub startup_snapshot: Option<StartupSnapshot>,
     /// `acceptedEpoch` and `currentEpoch` (quorum members only; zeros standalone).
     pub epochs: zkrs_storage::Epochs,
+    /// The last txns replayed (quorum members only: `commitLogCount` of them), for DIFF.
+    pub recent_txns: std::collections::VecDeque<zkrs_jute::TxnEntry>,
 }
 
 impl std::fmt::Debug for Database {
@@ -83,9 +85,13 @@ impl Database {
                 dir: config.data_dir.clone(),
                 error: Box::new(e),
             })?;
+        if let Some(q) = config.quorum.as_ref() {
+            storage.set_keep_recent_txns(q.zab.commit_log_count);
+        }
         let Restored {
             mut tree,
             sessions,
+            recent_txns,
             report,
         } = storage.restore().map_err(|e| ServerError::Database {
             dir: config.data_dir.clone(),
@@ -136,6 +142,7 @@ impl Database {
             },
             startup_snapshot,
             epochs,
+            recent_txns,
         })
     }
 }
@@ -257,8 +264,15 @@ pub fn truncate(config: &ServerConfig, zxid: i64) -> Result<(), ServerError> {
     };
     let mut storage = FileTxnSnapLog::open(OsFs, &config.data_dir, &data_log_dir(config), options)
         .map_err(err)?;
-    let outcome = storage.truncate_log(zxid).map_err(err)?;
-    tracing::info!("Truncated the txn log to 0x{zxid:x}: {outcome:?}");
+    // A member that never logged a txn (a fresh one synced by SNAP) has nothing to cut;
+    // `truncate_log` would refuse that, as ZooKeeper's `FileTxnLog.truncate` does.
+    let has_logs = !zkrs_storage::list_log_files(&OsFs, storage.log_dir())
+        .map_err(err)?
+        .is_empty();
+    if has_logs {
+        let outcome = storage.truncate_log(zxid).map_err(err)?;
+        tracing::info!("txn log cut after 0x{zxid:x}: {outcome:?}");
+    }
     for snap in storage.snapshots().list().map_err(err)? {
         if snap.zxid > zxid {
             tracing::info!(
@@ -273,4 +287,31 @@ pub fn truncate(config: &ServerConfig, zxid: i64) -> Result<(), ServerError> {
     }
     storage.close().map_err(err)?;
     Ok(())
+}
+
+/// The committed log a quorum member starts a role with: the last txns of its database.
+pub fn committed_log_of(
+    recent: &std::collections::VecDeque<zkrs_jute::TxnEntry>,
+    capacity: usize,
+) -> zkrs_zab::CommittedLog {
+    let mut log = zkrs_zab::CommittedLog::new(capacity);
+    for e in recent {
+        log.add(
+            zkrs_jute::Zxid(e.header.zxid),
+            bytes::Bytes::from(e.encode()),
+        );
+    }
+    log
+}
+
+/// Opens the data directories for writing the txn log, without restoring (the tree is already
+/// in memory). Blocking.
+pub fn open_storage(config: &ServerConfig) -> Result<FileTxnSnapLog<OsFs>, ServerError> {
+    let options = config.storage.storage_options(&config.core);
+    FileTxnSnapLog::open(OsFs, &config.data_dir, &data_log_dir(config), options).map_err(|e| {
+        ServerError::Database {
+            dir: config.data_dir.clone(),
+            error: Box::new(e),
+        }
+    })
 }

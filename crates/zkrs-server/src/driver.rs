@@ -201,8 +201,16 @@ impl Driver {
                     }
                     QuorumInput::Peer(ev) => self.handle_peer_event(ev),
                     QuorumInput::Storage(ev) => self.handle_quorum_storage_event(ev),
+                    // On shutdown the connection manager ends first; the client events
+                    // queue then ends the loop.
                     QuorumInput::Closed => {
-                        return Err(ServerError::Quorum("the quorum channels closed".into()));
+                        let stopping = self.quorum.as_ref().is_some_and(|q| *q.shutdown.borrow());
+                        if !stopping {
+                            return Err(ServerError::Quorum("the quorum channels closed".into()));
+                        }
+                        if let Some(q) = self.quorum.as_mut() {
+                            q.channels_closed = true;
+                        }
                     }
                 },
             }
@@ -667,9 +675,22 @@ impl Driver {
             }
         }
         let config = Arc::clone(&self.config);
+        if let PendingReload::SnapTruncate(z) = reload {
+            // The tree is the leader's snapshot: only the log is cut, then the snapshot is
+            // written and the learner told.
+            let storage = tokio::task::spawn_blocking(move || {
+                crate::database::truncate(&config, z.raw())?;
+                crate::database::open_storage(&config)
+            })
+            .await
+            .map_err(|e| ServerError::CoreTask(format!("truncating the txn log: {e}")))??;
+            self.persister = crate::server::start_txn_log(&self.config, storage, events_tx)?;
+            self.spawn_learner_snapshot(z);
+            return Ok(());
+        }
         let truncate = match &reload {
             PendingReload::Truncate(z) => Some(*z),
-            PendingReload::Election => None,
+            PendingReload::Election | PendingReload::SnapTruncate(_) => None,
         };
         let db = tokio::task::spawn_blocking(move || {
             if let Some(z) = truncate {
@@ -684,8 +705,13 @@ impl Driver {
             storage,
             tree,
             sessions,
+            recent_txns,
             ..
         } = db;
+        if let Some(q) = self.quorum.as_mut() {
+            q.committed_log =
+                crate::database::committed_log_of(&recent_txns, q.zab.commit_log_count);
+        }
         let role = self.core.role();
         let mut core = ServerCore::from_state(self.config.core.clone(), tree, sessions, now);
         core.set_role(role, now);
@@ -698,6 +724,7 @@ impl Driver {
         );
         match reload {
             PendingReload::Election => self.quorum_start(),
+            PendingReload::SnapTruncate(_) => {}
             PendingReload::Truncate(z) => {
                 if let Some(Role::Following(l) | Role::Observing(l)) =
                     self.quorum.as_mut().map(|q| &mut q.role)
@@ -784,6 +811,9 @@ async fn recv_quorum(q: Option<&mut QuorumState>) -> QuorumInput {
     let Some(q) = q else {
         return std::future::pending().await;
     };
+    if q.channels_closed {
+        return std::future::pending().await;
+    }
     tokio::select! {
         m = q.qcm_rx.recv() => match m {
             Some((from, payload)) => QuorumInput::Election(from, payload),

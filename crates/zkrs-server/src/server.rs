@@ -139,13 +139,24 @@ impl BoundServer {
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let (storage_events_tx, storage_events_rx) = mpsc::channel(STORAGE_EVENT_QUEUE_CAPACITY);
         let epochs = database.epochs;
+        let committed_log = crate::database::committed_log_of(
+            &database.recent_txns,
+            config.quorum.as_ref().map_or(1, |q| q.zab.commit_log_count),
+        );
         let storage = start_storage(
             &config,
             database,
             storage_events_tx.clone(),
             storage_events_rx,
         )?;
-        let quorum = start_quorum(&config, epochs, storage_events_tx, shutdown_rx.clone()).await?;
+        let quorum = start_quorum(
+            &config,
+            epochs,
+            committed_log,
+            storage_events_tx,
+            shutdown_rx.clone(),
+        )
+        .await?;
         let (events_tx, events_rx) = mpsc::channel(EVENT_QUEUE_CAPACITY);
         let throttle = Arc::new(Throttle::new(config.global_outstanding_limit));
         let limits = ConnLimits::new(config.max_client_cnxns, config.max_cnxns);
@@ -299,6 +310,7 @@ fn start_storage(
 async fn start_quorum(
     config: &ServerConfig,
     epochs: zkrs_storage::Epochs,
+    committed_log: zkrs_zab::CommittedLog,
     storage_events_tx: mpsc::Sender<crate::storage_event::StorageEvent>,
     shutdown: watch::Receiver<bool>,
 ) -> Result<Option<QuorumState>, ServerError> {
@@ -345,10 +357,12 @@ async fn start_quorum(
         proposed: VecDeque::new(),
         pending_reload: None,
         shutdown,
+        channels_closed: false,
         cnx_timeout_ms: qs.cnx_timeout_ms,
         storage_tx,
         storage_rx,
         storage_events_tx,
+        committed_log,
     }))
 }
 

@@ -41,6 +41,8 @@ pub struct FileTxnSnapLog<F: Fs> {
     /// Set when recovery left a torn tail in place: appending after it would put intact txns
     /// behind damage, which the next start refuses as corruption.
     append_blocked: Option<String>,
+    /// How many of the last replayed txns `restore` hands back (`ZKDatabase.committedLog`).
+    keep_recent_txns: usize,
 }
 
 impl<F: Fs> std::fmt::Debug for FileTxnSnapLog<F> {
@@ -136,6 +138,7 @@ impl<F: Fs> FileTxnSnapLog<F> {
             txn_log: FileTxnLog::new(fs.clone(), log_dir.clone(), opts.txn_log),
             snap: FileSnap::new(fs.clone(), snap_dir.clone()),
             append_blocked: None,
+            keep_recent_txns: 0,
             fs,
             data_log_dir: data_log_dir.to_path_buf(),
             snap_dir,
@@ -183,6 +186,13 @@ impl<F: Fs> FileTxnSnapLog<F> {
             zxid_digest,
             ..SnapshotWriteOptions::default()
         }
+    }
+
+    /// Makes [`FileTxnSnapLog::restore`] return the last `n` txns it replays
+    /// ([`Restored::recent_txns`]): a quorum member keeps them for DIFF syncs
+    /// (`ZKDatabase.committedLog`, `commitLogCount`).
+    pub fn set_keep_recent_txns(&mut self, n: usize) {
+        self.keep_recent_txns = n;
     }
 
     /// `FileTxnSnapLog.restore`: rebuilds the tree and the sessions.
@@ -275,7 +285,14 @@ impl<F: Fs> FileTxnSnapLog<F> {
             }
         }
 
-        self.replay(&mut tree, &mut sessions, &mut pending_digest, &mut report)?;
+        let mut recent_txns = std::collections::VecDeque::new();
+        self.replay(
+            &mut tree,
+            &mut sessions,
+            &mut pending_digest,
+            &mut report,
+            &mut recent_txns,
+        )?;
         if let Some(d) = pending_digest {
             report.snapshot_digest_uncovered = Some(d.zxid);
         }
@@ -298,6 +315,7 @@ impl<F: Fs> FileTxnSnapLog<F> {
         Ok(Restored {
             tree,
             sessions,
+            recent_txns,
             report,
         })
     }
@@ -330,6 +348,7 @@ impl<F: Fs> FileTxnSnapLog<F> {
         sessions: &mut BTreeMap<i64, i32>,
         pending_digest: &mut Option<ZxidDigest>,
         report: &mut RecoveryReport,
+        recent_txns: &mut std::collections::VecDeque<TxnEntry>,
     ) -> Result<(), StorageError> {
         let from = tree.last_processed_zxid().saturating_add(1);
         let mut reader =
@@ -365,6 +384,12 @@ impl<F: Fs> FileTxnSnapLog<F> {
                 report.digest_mismatches.push(header.zxid);
             }
             report.txns_replayed += 1;
+            if self.keep_recent_txns > 0 {
+                if recent_txns.len() == self.keep_recent_txns {
+                    recent_txns.pop_front();
+                }
+                recent_txns.push_back(txn.entry.clone());
+            }
             report.replayed_range = Some(match report.replayed_range {
                 None => (header.zxid, header.zxid),
                 Some((first, _)) => (first, header.zxid),

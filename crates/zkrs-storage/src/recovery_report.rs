@@ -1,9 +1,10 @@
 //! [`Restored`] and [`RecoveryReport`]: what recovery rebuilt and everything it noticed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
 
 use zkrs_datatree::{DataTree, ZxidDigest};
+use zkrs_jute::TxnEntry;
 
 use crate::torn_tail::TornTail;
 
@@ -16,6 +17,9 @@ pub struct Restored {
     /// The live sessions and their timeouts (`sessionsWithTimeouts`): from the snapshot, plus
     /// createSession and minus closeSession txns replayed.
     pub sessions: BTreeMap<i64, i32>,
+    /// The last txns replayed, in log order, as many as
+    /// `FileTxnSnapLog::set_keep_recent_txns` asked for (none by default).
+    pub recent_txns: VecDeque<TxnEntry>,
     /// What happened.
     pub report: RecoveryReport,
 }

@@ -50,6 +50,9 @@ pub enum PendingReload {
     Election,
     /// TRUNC: cut the log after this zxid, reload, and tell the learner.
     Truncate(Zxid),
+    /// After a SNAP sync, at NEWLEADER: cut the log after the snapshot's zxid (keeping the
+    /// tree received from the leader), then take the snapshot.
+    SnapTruncate(Zxid),
 }
 
 /// What a quorum member keeps besides the core.
@@ -72,10 +75,15 @@ pub struct QuorumState {
     pub proposed: VecDeque<TxnEntry>,
     pub pending_reload: Option<PendingReload>,
     pub shutdown: watch::Receiver<bool>,
+    /// The election or link channels ended during shutdown: stop polling them.
+    pub channels_closed: bool,
     pub cnx_timeout_ms: u64,
     /// Epoch-file writes and snapshots in progress report here.
     pub storage_tx: mpsc::Sender<QuorumStorageEvent>,
     pub storage_rx: mpsc::Receiver<QuorumStorageEvent>,
+    /// The last txns of the database as loaded from disk: the committed log a new leader
+    /// DIFF-syncs from (`ZKDatabase.committedLog`).
+    pub committed_log: CommittedLog,
     /// The txn log thread's report queue, for the thread started after a reload.
     pub storage_events_tx: mpsc::Sender<crate::storage_event::StorageEvent>,
 }
@@ -244,6 +252,20 @@ impl Driver {
                 (LinkSide::Learner(sid), Role::Following(l) | Role::Observing(l))
                     if l.leader_sid() == sid =>
                 {
+                    // Java's `Learner.syncWithLeader` wording, which operators grep for.
+                    let z = packet.zxid;
+                    match PacketType::from_i32(packet.r#type) {
+                        Some(PacketType::Diff) => {
+                            tracing::info!("Getting a diff from the leader 0x{z:x}")
+                        }
+                        Some(PacketType::Snap) => {
+                            tracing::info!("Getting a snapshot from leader 0x{z:x}")
+                        }
+                        Some(PacketType::Trunc) => {
+                            tracing::info!("Truncating log to get in sync with the leader 0x{z:x}")
+                        }
+                        _ => {}
+                    }
                     l.handle_packet(packet, now_ms)
                 }
                 _ => {}
@@ -350,7 +372,7 @@ impl Driver {
                         accepted_epoch: q.accepted_epoch,
                         current_epoch: q.current_epoch,
                         last_zxid: last,
-                        committed_log: CommittedLog::new(q.zab.commit_log_count),
+                        committed_log: q.committed_log.clone(),
                     },
                     now_ms,
                 )));
@@ -394,6 +416,20 @@ impl Driver {
         };
         match out {
             ZabOutput::SendToLearner { handler, packet } => {
+                let ty = PacketType::from_i32(packet.r#type);
+                if matches!(ty, Some(PacketType::Diff | PacketType::Trunc)) {
+                    // LearnerHandler's wording, which operators (and the tests) grep for.
+                    let sid = learner_sid(&q.role, handler);
+                    let name = if ty == Some(PacketType::Diff) {
+                        "DIFF"
+                    } else {
+                        "TRUNC"
+                    };
+                    tracing::info!(
+                        "Sending {name} zxid=0x{:x} for peer sid: {sid}",
+                        packet.zxid
+                    );
+                }
                 if let Some(w) = q.learner_writers.get(&handler) {
                     if w.try_send(LinkWrite::Packet(packet)).is_err() {
                         tracing::warn!("learner {handler} does not keep up; dropping it");
@@ -405,6 +441,18 @@ impl Driver {
                 }
             }
             ZabOutput::SendSnapshot { handler, zxid } => {
+                let peer = match &q.role {
+                    Role::Leading(l) => l
+                        .handlers()
+                        .find(|h| h.id == handler)
+                        .map_or(Zxid(-1), |h| h.peer_last_zxid),
+                    _ => Zxid(-1),
+                };
+                tracing::info!(
+                    "Sending snapshot last zxid of peer is {peer}, send zxid of db as {zxid}, \
+                     peer sid: {}",
+                    learner_sid(&q.role, handler)
+                );
                 let view = self.core.tree().view();
                 let sessions = self.core.committed_sessions();
                 if let Some(w) = q.learner_writers.get(&handler) {
@@ -516,30 +564,19 @@ impl Driver {
                 q.pending_reload = Some(PendingReload::Truncate(zxid));
             }
             ZabOutput::TakeSnapshot { zxid } => {
-                let view = self.core.tree().view();
-                let sessions = self.core.committed_sessions();
-                let dir = self.snapshotter.dir();
-                let tx = q.storage_tx.clone();
-                let compression = self
-                    .config
-                    .storage
-                    .storage_options(&self.config.core)
-                    .snapshot_compression;
-                tokio::task::spawn_blocking(move || {
-                    let snap = zkrs_storage::FileSnap::new(zkrs_storage::OsFs, dir);
-                    let ev = match snap.write(
-                        &view,
-                        sessions.iter().copied(),
-                        compression,
-                        &zkrs_storage::SnapshotWriteOptions::default(),
-                    ) {
-                        Ok(_) => QuorumStorageEvent::SnapshotTaken { zxid },
-                        Err(e) => QuorumStorageEvent::SnapshotFailed {
-                            error: e.to_string(),
-                        },
-                    };
-                    let _ = tx.blocking_send(ev);
-                });
+                let after_snap = matches!(
+                    &q.role,
+                    Role::Following(l) | Role::Observing(l)
+                        if l.sync_mode() == Some(zkrs_zab::learner::SyncMode::Snap)
+                );
+                if after_snap {
+                    // The local log may hold txns past the leader's snapshot that the leader
+                    // never committed; replayed after a restart they would come back. They go
+                    // before the snapshot is written (the harness's TRUNC-by-SNAP test).
+                    q.pending_reload = Some(PendingReload::SnapTruncate(zxid));
+                    return;
+                }
+                self.spawn_learner_snapshot(zxid);
             }
             ZabOutput::RevalidateAnswer { session_id, valid } => {
                 self.core.handle_revalidate_answer(session_id, valid, now)
@@ -590,12 +627,54 @@ impl Driver {
                     Role::Observing(_) => ("observer", ServerState::Observing),
                     _ => ("follower", ServerState::Following),
                 };
-                let _ = vote_state;
                 tracing::info!("serving clients as {mode}");
+                // `updateElectionVote`: LOOKING peers are told the epoch now established
+                // (ZOOKEEPER-1732), or a restarted peer with a newer currentEpoch cannot join.
+                let epoch = match &q.role {
+                    Role::Leading(l) => l.epoch(),
+                    Role::Following(l) | Role::Observing(l) => {
+                        l.new_epoch().unwrap_or(q.current_epoch)
+                    }
+                    Role::Looking => q.current_epoch,
+                };
+                let vote = q.fle.current_vote().with_peer_epoch(epoch);
+                q.fle.set_serving(vote_state, vote);
                 self.core.set_serving(true);
             }
             ZabOutput::Shutdown { reason } => self.end_role(reason),
         }
+    }
+
+    /// Writes a snapshot of the applied tree (a learner at NEWLEADER after SNAP or TRUNC) on a
+    /// blocking thread; `SnapshotTaken` reports it durable.
+    pub(super) fn spawn_learner_snapshot(&mut self, zxid: Zxid) {
+        let Some(q) = self.quorum.as_ref() else {
+            return;
+        };
+        let view = self.core.tree().view();
+        let sessions = self.core.committed_sessions();
+        let dir = self.snapshotter.dir();
+        let tx = q.storage_tx.clone();
+        let compression = self
+            .config
+            .storage
+            .storage_options(&self.config.core)
+            .snapshot_compression;
+        tokio::task::spawn_blocking(move || {
+            let snap = zkrs_storage::FileSnap::new(zkrs_storage::OsFs, dir);
+            let ev = match snap.write(
+                &view,
+                sessions.iter().copied(),
+                compression,
+                &zkrs_storage::SnapshotWriteOptions::default(),
+            ) {
+                Ok(_) => QuorumStorageEvent::SnapshotTaken { zxid },
+                Err(e) => QuorumStorageEvent::SnapshotFailed {
+                    error: e.to_string(),
+                },
+            };
+            let _ = tx.blocking_send(ev);
+        });
     }
 
     /// The role is over: stop serving now; the reload and the next election run from the
@@ -614,5 +693,17 @@ impl Driver {
             q.role = Role::Looking;
             q.pending_reload = Some(PendingReload::Election);
         }
+    }
+}
+
+/// The server id of the learner on connection `handler` (0 if unknown), for logs.
+fn learner_sid(role: &Role, handler: HandlerId) -> u64 {
+    match role {
+        Role::Leading(l) => l
+            .handlers()
+            .find(|h| h.id == handler)
+            .and_then(|h| h.sid)
+            .unwrap_or(0),
+        _ => 0,
     }
 }

@@ -1,0 +1,355 @@
+"""Ensemble scenarios shared by test_java_ensemble.py, test_zkrs_ensemble.py and
+test_mixed_ensemble.py: the same steps and checks, whatever the members' kinds.
+
+Every scenario takes a started ensemble (`ens`) and the `workload` fixture's factory, ends
+with ensemble.verify() (every acknowledged write on every member, identical trees) and
+returns what it measured for the test to assert or print.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ensemble import Ensemble, Member, verify
+
+SYNC_MODES = ("DIFF", "SNAP", "TRUNC")
+
+# A learner this many writes behind gets SNAP from a leader with SNAP_CFG: Java keeps the
+# last 500 committed txns in memory (commitLogCount; smaller values are raised to 500) and
+# snapshotSizeFactor=-1 turns off syncing from the on-disk txn log.
+SNAP_CFG = {"snapshotSizeFactor": -1}
+SNAP_WRITES = 700
+# Well inside the committedLog: DIFF.
+DIFF_WRITES = 100
+
+
+def others(ens: Ensemble, *excluded: Member) -> list[Member]:
+    ex = {m.sid for m in excluded}
+    return [m for m in ens if m.sid not in ex]
+
+
+def sids(members) -> list[int]:
+    return [m.sid for m in members]
+
+
+def check_sync_mode(ens: Ensemble, learner: Member, leader: Member, marks, expected,
+                    modes=None) -> str | None:
+    """The sync mode `learner` got after `marks` (ens.log_marks()), or from `modes` (an
+    earlier ens.sync_modes() result). It must be named by a log (Java and zkrs learners both
+    log Learner.syncWithLeader's "Getting a diff/snapshot ..." / "Truncating log ..." lines)
+    and be in `expected`. Returns it."""
+    if modes is None:
+        modes = ens.sync_modes(learner.sid, marks)
+    mode = modes[-1][0] if modes else None
+    must_know = True
+    print(f"s{learner.sid} ({learner.runs_as}) synced from s{leader.sid} ({leader.runs_as}): "
+          f"{modes or 'no sync mode in the logs'}")
+    if must_know:
+        assert modes, (f"no sync mode (expected {'/'.join(expected)}) for s{learner.sid} in the "
+                       "logs since its restart\n" + ens.describe(40))
+    if mode is not None and expected:
+        assert mode in expected, (f"s{learner.sid} was synced by {mode} ({modes}), expected "
+                                  f"{'/'.join(expected)}\n" + ens.describe(40))
+    return mode
+
+
+def restart_and_verify(ens: Ensemble, member: Member, workloads=(), absent=()) -> dict:
+    """Restarts `member` on its data dir (SIGTERM, start) and verifies again: what it
+    synced must be durable and nothing it dropped may come back (catalogue I6; e.g. a
+    TRUNC or SNAP that leaves the dropped txns in the log, replayed at the next start:
+    ZOOKEEPER-1549/4837). `absent`: paths that must be on no member."""
+    member.stop()
+    member.start()
+    ens.wait_for_quorum()
+    trees = verify(ens, workloads)
+    for sid, t in trees.items():
+        back = [p for p in absent if p in t]
+        assert not back, (f"after s{member.sid} restarted, s{sid} has {back[:3]} again "
+                          "(dropped txns replayed from its log?)\n" + ens.describe(30))
+    return trees
+
+
+# ------------------------------------------------------------------- basic: elect, write
+
+
+def elect_and_write(ens: Ensemble, workload, writes: int = 200, via: Member | None = None,
+                    prefix: str = "/elect") -> Member:
+    """The ensemble elects exactly one leader; `writes` creates through `via` (default: a
+    follower) get increasing czxids in epoch ≥ 1; identical trees. Last, the leader's
+    `srvr` Zxid must be in that epoch too (Apache ZooKeeper's leader reports epoch<<32 as
+    soon as it is established, before any write). Returns the leader."""
+    leader = ens.wait_for_quorum()
+    via = via or next(m for m in ens.participants if m is not leader)
+    w = workload(via.address, prefix=prefix)
+    assert w.write(writes) == writes, w.summary()
+    trees = verify(ens, [w])
+    czxids = [trees[leader.sid][p][1][0] for p in sorted(w.acked)]
+    assert czxids == sorted(czxids) and len(set(czxids)) == len(czxids), "czxids not increasing"
+    epoch = czxids[0] >> 32
+    assert epoch >= 1, f"first write's czxid 0x{czxids[0]:x} is in epoch 0"
+    z = leader.zxid()
+    assert z is not None and z >> 32 == epoch, (
+        f"leader s{leader.sid} ({leader.runs_as}) srvr reports Zxid "
+        f"{'none' if z is None else hex(z)} after {writes} writes in epoch {epoch} "
+        f"(last czxid 0x{czxids[-1]:x})")
+    return leader
+
+
+# ------------------------------------------------------------------ leader kill -9
+
+
+def leader_kill9(ens: Ensemble, workload, max_reelection: float = 30.0,
+                 restart_kind: str | None = None, prefix: str = "/k9") -> dict:
+    """Under a client load on every member: kill -9 of the leader; a new leader (in a new
+    epoch) within `max_reelection` s; writes continue; the old leader restarts (optionally
+    as another kind) and catches up; no acknowledged write lost, no session expired."""
+    leader = ens.wait_for_quorum()
+    w = workload(ens.connect_string(), prefix=prefix, session_timeout=30.0)
+    assert w.write(100) == 100, w.summary()
+    old_epoch = max(w.client.exists(p).czxid for p in list(w.acked)[-1:]) >> 32
+    w.start_background(interval=0.005)
+    ens.wait_for(lambda: len(w.acked) >= 150, 60, "150 acknowledged writes")
+    leader.kill()
+    t0 = time.monotonic()
+    new_leader = ens.wait_for_quorum(timeout=max(60.0, max_reelection + 30))
+    took = time.monotonic() - t0
+    print(f"leader s{leader.sid} ({leader.runs_as}) killed; s{new_leader.sid} "
+          f"({new_leader.runs_as}) leads after {took:.1f} s")
+    assert new_leader is not leader
+    assert took <= max_reelection, f"re-election took {took:.1f} s (> {max_reelection} s)"
+    n = len(w.acked)
+    ens.wait_for(lambda: len(w.acked) >= n + 100, 60, "100 writes after the re-election")
+    new_epoch = (new_leader.zxid() or 0) >> 32
+    assert new_epoch > old_epoch, f"epoch {new_epoch} after the re-election, was {old_epoch}"
+    w.stop()
+    if restart_kind:
+        leader.swap(restart_kind)
+    leader.start()
+    ens.wait_for_quorum()
+    verify(ens, [w])
+    assert not w.session_expired, w.summary()
+    return {"reelection_s": took, "new_leader": new_leader, "old_leader": leader,
+            "acked": len(w.acked)}
+
+
+# ------------------------------------------------------------- follower catch-up
+
+
+def follower_catch_up(ens: Ensemble, workload, member: Member, writes: int,
+                      expected=SYNC_MODES, kill: bool = False, restart_kind: str | None = None,
+                      prefix: str = "/catchup", restart_after: bool = True) -> str | None:
+    """`member` (a follower or observer) is stopped (SIGTERM, or kill -9), `writes` writes
+    are acknowledged by the others, it restarts (optionally as another kind), syncs and
+    serves; identical trees. Checks the sync mode against `expected` when a log names it
+    (always when the learner or the leader is Java). With restart_after, it then restarts
+    once more and must come back with the same tree (what it synced is durable). Returns
+    the mode (or None)."""
+    leader = ens.wait_for_quorum()
+    assert member is not leader, "follower_catch_up needs a non-leader"
+    w = workload(ens.connect_string(sids(others(ens, member))), prefix=prefix)
+    assert w.write(20) == 20, w.summary()
+    if kill:
+        member.kill()
+    else:
+        member.stop()
+    assert w.write(writes, timeout=max(120.0, writes / 20)) == writes, w.summary()
+    marks = ens.log_marks()
+    if restart_kind:
+        member.swap(restart_kind)
+    member.start()
+    leader = ens.wait_for_quorum()
+    verify(ens, [w])
+    mode = check_sync_mode(ens, member, leader, marks, expected)
+    if restart_after:
+        restart_and_verify(ens, member, [w])
+    return mode
+
+
+# ------------------------------------------------------------------ observers
+
+
+def observer_serves(ens: Ensemble, workload, observer: Member, writes: int = 100,
+                    prefix: str = "/obs") -> None:
+    """Writes through the observer (forwarded to the leader) and through a follower; the
+    observer is stopped, misses writes, restarts and catches up; identical trees."""
+    assert observer.is_observer
+    leader = ens.wait_for_quorum()
+    assert observer.mode() == "observer"
+    wo = workload(observer.address, prefix=prefix, name="viaobs")
+    follower = next(m for m in ens.participants if m is not leader)
+    wf = workload(follower.address, prefix=prefix, name="viaflw")
+    assert wo.write(writes) == writes, wo.summary()
+    assert wf.write(writes) == writes, wf.summary()
+    verify(ens, [wo, wf])
+    wo.close()
+    observer.stop()
+    assert wf.write(writes) == writes, wf.summary()
+    marks = ens.log_marks()
+    observer.start()
+    leader = ens.wait_for_quorum()
+    verify(ens, [wo, wf])
+    check_sync_mode(ens, observer, leader, marks, SYNC_MODES)
+
+
+def observers_do_not_count(ens: Ensemble, hold: float = 4.0) -> None:
+    """With only one voter left (plus observers), nobody leads or serves for `hold` s;
+    then the voters come back and a quorum forms again."""
+    leader = ens.wait_for_quorum()
+    voters = ens.participants
+    # stop enough voters that the rest is no majority of the voters
+    need_down = len(voters) - (len(voters) // 2)
+    stopped = [m for m in voters if m is not leader][:need_down]
+    if len(stopped) < need_down:
+        stopped.append(leader)
+    for m in stopped:
+        m.stop()
+    # A leader notices the lost quorum within about syncLimit*tickTime (a Java leader
+    # checks every tickTime/2 which followers are still synced).
+    limit = ens.sync_limit * ens.tick_time / 1000.0 + 10
+    ens.wait_for(lambda: all(m.mode() in (None, "not serving") for m in ens.running), limit,
+                 "every remaining member to stop serving without a voter quorum")
+    deadline = time.monotonic() + hold
+    while time.monotonic() < deadline:
+        for m in ens.running:
+            mode = m.mode()
+            assert mode in (None, "not serving"), (
+                f"s{m.sid} is {mode} without a voter quorum\n" + ens.describe(30))
+        time.sleep(0.5)
+    for m in stopped:
+        m.start()
+    ens.wait_for_quorum()
+
+
+# ------------------------------------------------------------- TRUNC of a lone tail
+
+
+def trunc_uncommitted_tail(ens: Ensemble, workload, restart_kind: str | None = None,
+                           tail_writes: int = 3, prefix: str = "/trunc",
+                           new_epoch_writes: int = 0, expected=("TRUNC",)) -> str | None:
+    """(Proxied ensemble.) The leader L logs `tail_writes` proposals alone: its links to
+    every other member are frozen (bytes discarded) before a client connected to L creates
+    them, so no follower sees them and none is acknowledged. L is killed (-9), the links
+    heal, the others elect a leader in the next epoch with no write in it (no client is
+    connected to them), and L restarts (optionally as another kind): its log is ahead of
+    the new leader's in the old epoch, so it must get TRUNC (catalogue A8,
+    testHighestZxidJoinLate) and lose the tail. With `new_epoch_writes`, the new leader takes
+    that many writes first, so the first txn L lacks is of a later epoch: never a TRUNC across
+    epochs, L gets SNAP (catalogue A8 variant, testCrossEpochTrunc) and must still lose the
+    tail, also after a restart (its own log held it past the snapshot). Checked: the tail is
+    on no member, every acknowledged write is on all, identical trees. Returns the sync mode
+    (or None)."""
+    assert ens.proxies is not None, "trunc_uncommitted_tail needs a proxied ensemble"
+    leader = ens.wait_for_quorum()
+    rest = [m for m in ens if m is not leader]
+    w = workload(ens.connect_string(sids(rest)), prefix=prefix, name="w")
+    assert w.write(50) == 50, w.summary()
+    tail = workload(leader.address, prefix=prefix, name="tail", session_timeout=40.0,
+                    op_timeout=30.0)
+    w.close()  # no session left that could make a txn in the next epoch before L syncs
+    ens.partition([leader.sid], sids(rest), mode="freeze")
+    time.sleep(0.5)
+    before = leader.zxid()
+    futures = [tail.client.create_async(f"{prefix}/tail-{i}", b"uncommitted")
+               for i in range(tail_writes)]
+    time.sleep(2.0)  # L logs (and fsyncs) them; without a quorum it cannot commit them
+    assert not any(f.ready() and f.successful() for f in futures), "a lone leader acked a write"
+    assert leader.mode() == "leader" and leader.zxid() == before, ens.describe(20)
+    marks = ens.log_marks()
+    leader.kill()
+    tail.client.stop()
+    ens.heal()
+    new_leader = ens.wait_for_quorum(members=[m for m in rest if m.running], timeout=60)
+    print(f"s{leader.sid} ({leader.runs_as}) killed with a {tail_writes}-txn tail; "
+          f"s{new_leader.sid} ({new_leader.runs_as}) leads")
+    if new_epoch_writes:
+        w2 = workload(ens.connect_string(sids([m for m in rest if m.running])),
+                      prefix=prefix + "-epoch", name="w2")
+        assert w2.write(new_epoch_writes) == new_epoch_writes, w2.summary()
+        w2.close()
+    if restart_kind:
+        leader.swap(restart_kind)
+    leader.start()
+    ens.wait_for_quorum()
+    trees = verify(ens, [w])
+    tail_paths = [f"{prefix}/tail-{i}" for i in range(tail_writes)]
+    for sid, t in trees.items():
+        left = [p for p in tail_paths if p in t]
+        assert not left, f"s{sid} has the uncommitted tail {left}"
+    modes = ens.sync_modes(leader.sid, marks)  # before the restart adds another sync
+    restart_and_verify(ens, leader, [w], absent=tail_paths)
+    return check_sync_mode(ens, leader, new_leader, marks, expected, modes=modes)
+
+
+# --------------------------------------------------------- isolated (minority) leader
+
+
+def isolated_leader(ens: Ensemble, workload, mode: str = "freeze", prefix: str = "/iso") -> dict:
+    """(Proxied ensemble.) The leader is cut off from every other member: writes sent to it
+    are never acknowledged, it stops leading within about syncLimit*tickTime, the majority
+    elects a new leader and takes writes; after healing, the old leader rejoins and drops
+    what it logged alone; identical trees, every acknowledged write present."""
+    assert ens.proxies is not None
+    leader = ens.wait_for_quorum()
+    rest = [m for m in ens if m is not leader]
+    w = workload(ens.connect_string(sids([m for m in rest if not m.is_observer])),
+                 prefix=prefix, name="w")
+    assert w.write(50) == 50, w.summary()
+    iso = workload(leader.address, prefix=prefix, name="iso", session_timeout=40.0,
+                   op_timeout=5.0)
+    t0 = time.monotonic()
+    ens.partition([leader.sid], sids(rest), mode=mode)
+    futures = []
+    for i in range(3):
+        path = f"{prefix}/iso-{i}"
+        iso.uncertain[path] = b"isolated"
+        futures.append(iso.client.create_async(path, b"isolated"))
+    new_leader = ens.wait_for_quorum(members=rest, timeout=90)
+    elect_s = time.monotonic() - t0
+    step_down_limit = ens.sync_limit * ens.tick_time / 1000.0 + 20
+    ens.wait_for(lambda: leader.mode() != "leader", step_down_limit,
+                 f"s{leader.sid} to stop leading without a quorum")
+    assert not any(f.ready() and f.successful() for f in futures), \
+        "the isolated leader acknowledged a write"
+    assert w.write(100) == 100, w.summary()
+    iso.close()
+    ens.heal()
+    ens.wait_for_quorum(timeout=120)
+    trees = verify(ens, [w])
+    for sid, t in trees.items():
+        left = [p for p in iso.uncertain if p in t]
+        assert not left, f"s{sid} has writes only the isolated leader logged: {left[:3]}"
+    restart_and_verify(ens, leader, [w], absent=list(iso.uncertain))
+    print(f"isolated s{leader.sid}; s{new_leader.sid} leads after {elect_s:.1f} s")
+    return {"elect_s": elect_s, "new_leader": new_leader}
+
+
+# ------------------------------------------------------------ rolling replacement
+
+
+def rolling_replace(ens: Ensemble, w, to_kind: str, settle_writes: int = 50,
+                    per_step_timeout: float = 120.0) -> list[str]:
+    """Replaces every member by `to_kind`, one at a time, followers first and the leader
+    last: SIGTERM, swap, start on the same data dir, wait for the full quorum and for
+    `settle_writes` more acknowledged writes of the running workload `w`. Returns a log."""
+    steps = []
+    todo = [m for m in ens if m.kind != to_kind]
+    for _ in range(len(todo)):
+        leader = ens.wait_for_quorum(timeout=per_step_timeout)
+        pending = [m for m in todo if m is not leader] or [leader]
+        m = pending[0]
+        todo.remove(m)
+        t0 = time.monotonic()
+        old = m.runs_as
+        m.stop()
+        m.swap(to_kind)
+        m.start()
+        ens.wait_for_quorum(timeout=per_step_timeout)
+        n = len(w.acked)
+        ens.wait_for(lambda: len(w.acked) >= n + settle_writes, per_step_timeout,
+                     f"{settle_writes} writes after replacing s{m.sid}")
+        step = (f"s{m.sid}{' (leader)' if m is leader else ''}: {old} -> {m.runs_as} in "
+                f"{time.monotonic() - t0:.1f} s; {ens.status_line()}")
+        print(step)
+        steps.append(step)
+        assert not w.session_expired, w.summary()
+    return steps
