@@ -444,6 +444,7 @@ impl Driver {
                 }
                 _ => {}
             }
+            let quorum = self.quorum_info(now.mono_ms);
             let ctx = FourLetterContext {
                 core: CoreView::new(&self.core),
                 config: &self.config,
@@ -455,6 +456,7 @@ impl Driver {
                 now,
                 uptime_ms: self.clock.uptime_ms(),
                 trace_mask: self.trace_mask,
+                quorum: quorum.as_ref(),
             };
             four_letter::render(word, arg, &ctx)
         } else {
@@ -490,13 +492,14 @@ impl Driver {
                         op,
                         request,
                         auth,
-                    } => {
-                        if let Some(Role::Following(l) | Role::Observing(l)) =
-                            self.quorum.as_mut().map(|q| &mut q.role)
-                        {
+                    } => match self.quorum.as_mut().map(|q| &mut q.role) {
+                        Some(Role::Following(l) | Role::Observing(l)) => {
                             let _ = l.forward_request(session_id, cxid, op, request, auth);
                         }
-                    }
+                        // The leader's own client's sync.
+                        Some(Role::Leading(l)) if op == OpCode::Sync.code() => l.sync_local(),
+                        _ => {}
+                    },
                     Output::Revalidate {
                         session_id,
                         timeout_ms,

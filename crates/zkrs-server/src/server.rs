@@ -358,6 +358,7 @@ async fn start_quorum(
         pending_reload: None,
         shutdown,
         channels_closed: false,
+        serving_since_ms: None,
         cnx_timeout_ms: qs.cnx_timeout_ms,
         storage_tx,
         storage_rx,

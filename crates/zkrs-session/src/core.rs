@@ -548,7 +548,12 @@ impl ServerCore {
             }
             (_, Some(op)) => op,
         };
-        if self.role.is_learner() && (is_txn_op(op, &request) || op == OpCode::Sync) {
+        // A leader's own clients' syncs wait for the ZAB engine too (`Output::Forward`, answered
+        // by `handle_sync_answered`): it answers them after a quorum round.
+        let engine_sync = op == OpCode::Sync && self.role == CoreRole::Leader;
+        if engine_sync
+            || (self.role.is_learner() && (is_txn_op(op, &request) || op == OpCode::Sync))
+        {
             self.forward_request(conn, header, op, request, now);
         } else if is_txn_op(op, &request) {
             self.submit_client_write(conn, header, op, &request, now);

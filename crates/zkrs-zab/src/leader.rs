@@ -63,6 +63,25 @@ pub struct LeaderStart {
     pub committed_log: CommittedLog,
 }
 
+/// Who asked for a sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SyncTarget {
+    /// A learner forwarded its client's `sync` (answered with a SYNC packet).
+    Learner(HandlerId),
+    /// A client of the leader itself (answered with `ZabOutput::SyncAnswered`).
+    Local,
+}
+
+/// A sync not answered yet.
+#[derive(Debug, Clone, Copy)]
+struct PendingSync {
+    /// Answered once this is committed (the last proposal when the sync arrived).
+    zxid: Zxid,
+    /// ... and once a quorum has been heard from in this ping round or a later one.
+    round: u64,
+    target: SyncTarget,
+}
+
 /// A proposal waiting for its quorum.
 #[derive(Debug, Clone)]
 struct Outstanding {
@@ -111,10 +130,16 @@ pub struct Leader {
     logged: Zxid,
     committed_log: CommittedLog,
     /// Forwarded syncs waiting for a commit: answered once this zxid is committed.
-    pending_syncs: VecDeque<(Zxid, HandlerId)>,
+    /// Syncs waiting to be answered: everything proposed before them committed, and a
+    /// quorum heard from in a ping round started after them.
+    pending_syncs: VecDeque<PendingSync>,
+    /// The ping round last started (one per sync, besides the regular pings).
+    sync_round: u64,
     /// Discovery and synchronization must be done by then (`initLimit`).
     establish_deadline_ms: u64,
     next_ping_ms: u64,
+    /// `ProposalStats`: the last, smallest and largest proposal (txn bytes); -1 before any.
+    proposal_sizes: (i64, i64, i64),
     outputs: VecDeque<ZabOutput>,
 }
 
@@ -146,6 +171,8 @@ impl Leader {
             logged: start.last_zxid,
             committed_log: start.committed_log,
             pending_syncs: VecDeque::new(),
+            sync_round: 0,
+            proposal_sizes: (-1, -1, -1),
             outputs: VecDeque::new(),
             config,
         };
@@ -210,6 +237,25 @@ impl Leader {
             .count()
     }
 
+    /// The last, smallest and largest proposal sizes in bytes (`Proposal sizes
+    /// last/min/max` in `srvr`), -1 before the first proposal.
+    pub fn proposal_sizes(&self) -> (i64, i64, i64) {
+        self.proposal_sizes
+    }
+
+    /// Observers in broadcast heard from in time (`zk_synced_observers`).
+    pub fn synced_observers(&self, now_ms: u64) -> usize {
+        self.handlers
+            .values()
+            .filter(|h| h.observer && h.state == HandlerState::Broadcast && h.synced(now_ms))
+            .count()
+    }
+
+    /// Learner connections past their LearnerInfo (`zk_learners`).
+    pub fn learners(&self) -> usize {
+        self.handlers.values().filter(|h| h.sid.is_some()).count()
+    }
+
     /// Forwarded syncs not answered yet (`zk_pending_syncs`).
     pub fn pending_syncs(&self) -> usize {
         self.pending_syncs.len()
@@ -254,8 +300,25 @@ impl Leader {
 
     /// The learner connection is gone.
     pub fn handle_learner_disconnected(&mut self, handler: HandlerId) {
-        self.handlers.remove(&handler);
-        self.pending_syncs.retain(|(_, h)| *h != handler);
+        if let Some(h) = self.handlers.remove(&handler) {
+            self.forget_new_leader_ack(h.sid);
+        }
+        self.pending_syncs
+            .retain(|p| p.target != SyncTarget::Learner(handler));
+    }
+
+    /// Before the leader serves, the NEWLEADER ACK of a learner that is gone no longer counts
+    /// (the TLA+ spec's `RemoveLearner` drops it from `ackldRecv`). Kept, a leader whose own
+    /// currentEpoch write is slow could start serving long after its followers timed out and
+    /// established a newer epoch without it (found by zkrs-sim, seeds 4854 and 9347).
+    fn forget_new_leader_ack(&mut self, sid: Option<u64>) {
+        let Some(sid) = sid else {
+            return;
+        };
+        if self.serving || self.handlers.values().any(|h| h.sid == Some(sid)) {
+            return;
+        }
+        self.newleader_acks.remove(&sid);
     }
 
     /// A packet from a learner.
@@ -270,6 +333,7 @@ impl Leader {
         // Any packet counts as the learner being alive (`tickOfNextAckDeadline`).
         if h.state != HandlerState::AwaitingInfo {
             h.ack_deadline_ms = now_ms.saturating_add(self.config.sync_limit_ms());
+            h.heard_round = self.sync_round;
         }
         match (h.state, ty) {
             (
@@ -325,6 +389,9 @@ impl Leader {
                 handler,
                 format!("unexpected packet type {} in state {state:?}", p.r#type),
             ),
+        }
+        if !self.pending_syncs.is_empty() {
+            self.answer_syncs();
         }
     }
 
@@ -452,6 +519,13 @@ impl Leader {
             return Err(ProposeError::TooManyOutstanding);
         }
         self.last_proposed = zxid;
+        let size = i64::try_from(txn.len()).unwrap_or(i64::MAX);
+        let (_, min, max) = self.proposal_sizes;
+        self.proposal_sizes = (
+            size,
+            if min < 0 { size } else { min.min(size) },
+            max.max(size),
+        );
         self.outstanding.insert(
             zxid,
             Outstanding {
@@ -924,14 +998,72 @@ impl Leader {
                     },
                 );
             }
-            while self
-                .pending_syncs
-                .front()
-                .is_some_and(|(z, _)| *z <= self.last_committed)
-            {
-                if let Some((_, h)) = self.pending_syncs.pop_front() {
-                    self.send(h, packet::bare(PacketType::Sync, Zxid(0)));
+        }
+        self.answer_syncs();
+    }
+
+    /// `Leader.processSync`, and more: ZooKeeper answers a sync once everything proposed
+    /// before it is committed, but a leader that has lost its quorum without knowing it yet
+    /// would then serve stale reads (ZOOKEEPER-1675). Here a sync also waits for a quorum to be
+    /// heard from after it arrived (a ping round started now), which a deposed leader cannot
+    /// get: `sync` + read is linearizable.
+    fn start_sync(&mut self, target: SyncTarget) {
+        self.sync_round += 1;
+        // The last real proposal (`last_proposed` is `epoch << 32` before the first).
+        let zxid = self
+            .outstanding
+            .keys()
+            .next_back()
+            .copied()
+            .unwrap_or(self.last_committed);
+        self.pending_syncs.push_back(PendingSync {
+            zxid,
+            round: self.sync_round,
+            target,
+        });
+        let ping = packet::bare(PacketType::Ping, self.last_proposed);
+        let ids: Vec<HandlerId> = self
+            .handlers
+            .values()
+            .filter(|h| h.forwarding && h.participant)
+            .map(|h| h.id)
+            .collect();
+        for id in ids {
+            self.send(id, ping.clone());
+        }
+        self.answer_syncs();
+    }
+
+    /// A sync from a client of the leader itself.
+    pub fn sync_local(&mut self) {
+        if self.phase == LeaderPhase::Ended {
+            return;
+        }
+        self.start_sync(SyncTarget::Local);
+    }
+
+    /// Answers the syncs whose conditions hold, in order.
+    fn answer_syncs(&mut self) {
+        while let Some(p) = self.pending_syncs.front().copied() {
+            if p.zxid > self.last_committed {
+                break;
+            }
+            let mut heard: BTreeSet<u64> = BTreeSet::new();
+            heard.insert(self.config.my_id);
+            for h in self.handlers.values() {
+                if h.participant && h.forwarding && h.heard_round >= p.round {
+                    if let Some(sid) = h.sid {
+                        heard.insert(sid);
+                    }
                 }
+            }
+            if !self.config.verifier.contains_quorum(&heard) {
+                break;
+            }
+            self.pending_syncs.pop_front();
+            match p.target {
+                SyncTarget::Learner(h) => self.send(h, packet::bare(PacketType::Sync, Zxid(0))),
+                SyncTarget::Local => self.outputs.push_back(ZabOutput::SyncAnswered),
             }
         }
     }
@@ -942,12 +1074,7 @@ impl Leader {
             return;
         };
         if op == OpCode::Sync.code() {
-            // `Leader.processSync`: answered once everything proposed so far is committed.
-            if self.outstanding.is_empty() {
-                self.send(handler, packet::bare(PacketType::Sync, Zxid(0)));
-            } else {
-                self.pending_syncs.push_back((self.last_proposed, handler));
-            }
+            self.start_sync(SyncTarget::Learner(handler));
             return;
         }
         let sid = self
@@ -974,8 +1101,10 @@ impl Leader {
     }
 
     fn close(&mut self, handler: HandlerId, reason: String) {
-        if self.handlers.remove(&handler).is_some() {
-            self.pending_syncs.retain(|(_, h)| *h != handler);
+        if let Some(h) = self.handlers.remove(&handler) {
+            self.forget_new_leader_ack(h.sid);
+            self.pending_syncs
+                .retain(|p| p.target != SyncTarget::Learner(handler));
             self.outputs
                 .push_back(ZabOutput::CloseLearner { handler, reason });
         }

@@ -60,6 +60,8 @@ pub struct LearnerHandler {
     /// It must be heard from by this time (ms): `initLimit + syncLimit` ticks after it
     /// connected, then `syncLimit` ticks after each packet (`tickOfNextAckDeadline`).
     pub ack_deadline_ms: u64,
+    /// The leader's sync round current when it last heard from this learner.
+    pub heard_round: u64,
 }
 
 impl LearnerHandler {
@@ -77,6 +79,7 @@ impl LearnerHandler {
             sync_mode: None,
             forwarding: false,
             ack_deadline_ms,
+            heard_round: 0,
         }
     }
 

@@ -76,7 +76,8 @@ pub enum ZabOutput {
     TakeSnapshot { zxid: Zxid },
     /// The leader answered a REVALIDATE.
     RevalidateAnswer { session_id: i64, valid: bool },
-    /// The leader answered a forwarded `sync` (the oldest one pending on this learner).
+    /// The oldest pending `sync` of this member's clients may be answered: on a learner the
+    /// leader sent SYNC; on the leader, `Leader::sync_local`'s conditions hold.
     SyncAnswered,
 
     // ---- Both --------------------------------------------------------------------------------

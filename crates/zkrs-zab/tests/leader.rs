@@ -359,3 +359,99 @@ fn malformed_learner_packets_close_only_that_learner() {
         "the leader itself is not affected by a bad packet"
     );
 }
+
+#[test]
+fn sync_waits_for_a_quorum_heard_after_it() {
+    // Beyond ZooKeeper (ZOOKEEPER-1675): a leader answers `sync` only once a quorum has been
+    // heard from after the sync arrived, so a deposed leader cannot answer it.
+    let (mut l, _) = establish(&[Zxid::new(1, 1)], [Zxid::new(1, 1), Zxid::new(1, 1)]);
+    // Follower 2 never acked NEWLEADER (it is not forwarding... it is: give it UPTODATE).
+    l.handle_learner_packet(12, packet::bare(PacketType::Ack, Zxid::new(2, 0)), 8);
+    drain(&mut l);
+    l.sync_local();
+    let o = drain(&mut l);
+    assert!(
+        !o.contains(&ZabOutput::SyncAnswered),
+        "answered before any learner spoke"
+    );
+    assert!(
+        sent_to(&o, 11).contains(&(PacketType::Ping as i32, Zxid::new(2, 0).raw())),
+        "a ping round starts with the sync: {o:?}"
+    );
+    // One follower answers the ping: with the leader that is a quorum of three.
+    l.handle_learner_packet(11, packet::bare(PacketType::Ping, Zxid::new(2, 0)), 9);
+    assert!(drain(&mut l).contains(&ZabOutput::SyncAnswered));
+
+    // A forwarded sync behind an uncommitted proposal waits for the commit as well.
+    let z = Zxid::new(2, 1);
+    l.propose(z, txn(1)).expect("proposes");
+    let req = packet::with_data(
+        PacketType::Request,
+        Zxid(-1),
+        packet::request_data(5, 1, zkrs_jute::OpCode::Sync.code(), b""),
+    );
+    l.handle_learner_packet(12, req, 10);
+    drain(&mut l);
+    l.handle_learner_packet(11, packet::bare(PacketType::Ping, z), 11);
+    assert!(!sent_to(&drain(&mut l), 12).contains(&(PacketType::Sync as i32, 0)));
+    l.handle_logged(z);
+    l.handle_learner_packet(11, packet::bare(PacketType::Ack, z), 12);
+    let o = drain(&mut l);
+    assert!(o.contains(&ZabOutput::Commit { zxid: z }));
+    assert!(
+        sent_to(&o, 12).contains(&(PacketType::Sync as i32, 0)),
+        "{o:?}"
+    );
+
+    // A leader whose followers have gone silent never answers.
+    l.sync_local();
+    for t in 0..20 {
+        l.handle_tick(13 + t);
+    }
+    assert!(!drain(&mut l).contains(&ZabOutput::SyncAnswered));
+}
+
+#[test]
+fn newleader_acks_of_learners_gone_before_serving_do_not_count() {
+    // Found by zkrs-sim (seeds 4854, 9347): the leader's currentEpoch write is slow; its
+    // followers ACK NEWLEADER, time out waiting for UPTODATE and leave (they go on to
+    // establish a newer epoch). When the write completes, their ACKs must not count.
+    let history = [Zxid::new(1, 1)];
+    let mut l = Leader::new(
+        config(3, &[1, 2, 3], &[]),
+        LeaderStart {
+            accepted_epoch: 1,
+            current_epoch: 1,
+            last_zxid: history[0],
+            committed_log: log_of(&history),
+        },
+        0,
+    );
+    l.handle_learner_connected(11, 0);
+    l.handle_learner_connected(12, 0);
+    l.handle_learner_packet(11, info(PacketType::FollowerInfo, 1, 1), 1);
+    l.handle_learner_packet(12, info(PacketType::FollowerInfo, 2, 1), 1);
+    l.handle_epoch_persisted(EpochKind::Accepted, 2, 2);
+    l.handle_learner_packet(11, ack_epoch(history[0], 1), 3);
+    l.handle_learner_packet(12, ack_epoch(history[0], 1), 3);
+    let nl = packet::bare(PacketType::Ack, Zxid::new(2, 0));
+    l.handle_learner_packet(11, nl.clone(), 4);
+    l.handle_learner_packet(12, nl.clone(), 4);
+    drain(&mut l);
+    assert!(!l.is_serving(), "currentEpoch is not durable yet");
+    l.handle_learner_disconnected(11);
+    l.handle_learner_disconnected(12);
+    l.handle_epoch_persisted(EpochKind::Current, 2, 5);
+    assert!(!drain(&mut l).contains(&ZabOutput::StartServing));
+    assert!(
+        !l.is_serving(),
+        "the ACKs of learners that left do not count"
+    );
+    // A learner that reconnects and acknowledges again counts.
+    l.handle_learner_connected(13, 6);
+    l.handle_learner_packet(13, info(PacketType::FollowerInfo, 1, 2), 6);
+    l.handle_learner_packet(13, ack_epoch(history[0], 1), 7);
+    l.handle_learner_packet(13, nl, 8);
+    assert!(drain(&mut l).contains(&ZabOutput::StartServing));
+    assert!(l.is_serving());
+}

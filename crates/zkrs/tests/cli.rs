@@ -179,13 +179,19 @@ fn three_members_elect_a_leader_and_re_elect_after_a_kill() {
             .spawn()
             .expect("spawn")
     };
-    let mut members: Vec<Option<Child>> = (0..3).map(|i| Some(start(i))).collect();
     let stop_all = |members: &mut Vec<Option<Child>>| {
         for m in members.iter_mut().flatten() {
             let _ = m.kill();
             let _ = m.wait();
         }
     };
+    // Alone, a member has no quorum: it answers four-letter words as ZooKeeper does then.
+    let mut members: Vec<Option<Child>> = vec![Some(start(0)), None, None];
+    let alone = wait_modes(&client[..1], Duration::from_secs(10), |m| {
+        m[0].contains("not currently serving")
+    });
+    members[1] = Some(start(1));
+    members[2] = Some(start(2));
 
     let modes = wait_modes(&client, Duration::from_secs(20), one_leader_rest_followers);
     if !one_leader_rest_followers(&modes) {
@@ -193,7 +199,48 @@ fn three_members_elect_a_leader_and_re_elect_after_a_kill() {
         panic!("no leader elected: {modes:?}");
     }
     // With equal (empty) histories the highest sid leads (catalogue scenario 1).
-    assert_eq!(modes[2], "leader", "{modes:?}");
+    let leader_mntr = four_letter(client[2], "mntr").unwrap_or_default();
+    let follower_mntr = four_letter(client[0], "mntr").unwrap_or_default();
+    let leader_srvr = four_letter(client[2], "srvr").unwrap_or_default();
+    let follower_conf = four_letter(client[0], "conf").unwrap_or_default();
+    if modes[2] != "leader" || !alone[0].contains("not currently serving") {
+        stop_all(&mut members);
+        panic!("{modes:?} {alone:?}");
+    }
+    assert!(
+        leader_mntr.contains("zk_server_state\tleader\nzk_peer_state\tleading - broadcast\n"),
+        "{leader_mntr}"
+    );
+    for line in [
+        "zk_quorum_size\t3",
+        "zk_learners\t2",
+        "zk_synced_followers\t2",
+        "zk_pending_syncs\t0",
+    ] {
+        assert!(leader_mntr.contains(line), "{line} in {leader_mntr}");
+    }
+    assert!(
+        follower_mntr.contains("zk_peer_state\tfollowing - broadcast\n"),
+        "{follower_mntr}"
+    );
+    assert!(!follower_mntr.contains("zk_learners"), "{follower_mntr}");
+    assert!(leader_srvr.contains("Mode: leader\n"), "{leader_srvr}");
+    assert!(
+        leader_srvr.contains("Proposal sizes last/min/max: "),
+        "{leader_srvr}"
+    );
+    assert!(
+        follower_conf.contains("serverId=1\ninitLimit=10\nsyncLimit=5\nelectionAlg=3\n"),
+        "{follower_conf}"
+    );
+    assert!(
+        follower_conf.contains(&format!(
+            "membership: \nserver.1=127.0.0.1:{}:{}:participant;127.0.0.1:{}\n",
+            quorum[0], election[0], client[0]
+        )),
+        "{follower_conf}"
+    );
+    assert!(follower_conf.ends_with("version=0"), "{follower_conf}");
 
     // kill -9 of the leader: the other two elect a new leader in the next epoch.
     if let Some(mut leader) = members[2].take() {

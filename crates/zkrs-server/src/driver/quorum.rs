@@ -75,6 +75,8 @@ pub struct QuorumState {
     pub proposed: VecDeque<TxnEntry>,
     pub pending_reload: Option<PendingReload>,
     pub shutdown: watch::Receiver<bool>,
+    /// When this member last started serving (leader uptime).
+    pub serving_since_ms: Option<u64>,
     /// The election or link channels ended during shutdown: stop polling them.
     pub channels_closed: bool,
     pub cnx_timeout_ms: u64,
@@ -639,10 +641,47 @@ impl Driver {
                 };
                 let vote = q.fle.current_vote().with_peer_epoch(epoch);
                 q.fle.set_serving(vote_state, vote);
+                q.serving_since_ms = Some(now.mono_ms);
                 self.core.set_serving(true);
             }
             ZabOutput::Shutdown { reason } => self.end_role(reason),
         }
+    }
+
+    /// What the four-letter words print about this member's quorum role.
+    pub(super) fn quorum_info(&self, now_ms: u64) -> Option<crate::four_letter::QuorumInfo> {
+        let q = self.quorum.as_ref()?;
+        let me = q.zab.verifier.servers().get(&q.zab.my_id);
+        let first = me.and_then(|s| s.addresses.first());
+        let (state, phase) = match &q.role {
+            Role::Looking => ("looking", "election".to_string()),
+            Role::Leading(l) => ("leading", format!("{:?}", l.phase()).to_lowercase()),
+            Role::Following(l) => ("following", learner_phase_name(l.phase()).to_string()),
+            Role::Observing(l) => ("observing", learner_phase_name(l.phase()).to_string()),
+        };
+        let leader = match &q.role {
+            Role::Leading(l) => Some(crate::four_letter::LeaderInfo {
+                learners: l.learners(),
+                synced_followers: l.synced_followers(now_ms),
+                synced_observers: l.synced_observers(now_ms),
+                pending_syncs: l.pending_syncs(),
+                leader_uptime_ms: q.serving_since_ms.map_or(0, |t| now_ms.saturating_sub(t)),
+                proposal_sizes: l.proposal_sizes(),
+            }),
+            _ => None,
+        };
+        Some(crate::four_letter::QuorumInfo {
+            peer_state: format!("{state} - {phase}"),
+            quorum_size: q.zab.verifier.voting_count(),
+            server_id: q.zab.my_id,
+            init_limit: q.zab.init_limit_ticks,
+            sync_limit: q.zab.sync_limit_ticks,
+            election_port: first.map_or(0, |a| a.election_port),
+            quorum_port: first.map_or(0, |a| a.quorum_port),
+            peer_type: u8::from(me.is_some_and(|s| !s.is_participant())),
+            membership: q.zab.verifier.to_config_string(),
+            leader,
+        })
     }
 
     /// Writes a snapshot of the applied tree (a learner at NEWLEADER after SNAP or TRUNC) on a
@@ -691,6 +730,7 @@ impl Driver {
             q.leader_writer = None;
             q.proposed.clear();
             q.role = Role::Looking;
+            q.serving_since_ms = None;
             q.pending_reload = Some(PendingReload::Election);
         }
     }
@@ -705,5 +745,16 @@ fn learner_sid(role: &Role, handler: HandlerId) -> u64 {
             .and_then(|h| h.sid)
             .unwrap_or(0),
         _ => 0,
+    }
+}
+
+/// `QuorumPeer.ZabState` names (a learner still connecting is in discovery).
+fn learner_phase_name(p: zkrs_zab::learner::LearnerPhase) -> &'static str {
+    use zkrs_zab::learner::LearnerPhase;
+    match p {
+        LearnerPhase::Connecting | LearnerPhase::Discovery => "discovery",
+        LearnerPhase::Synchronization => "synchronization",
+        LearnerPhase::Broadcast => "broadcast",
+        LearnerPhase::Ended => "election",
     }
 }

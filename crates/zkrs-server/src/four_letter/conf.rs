@@ -8,7 +8,8 @@ use super::FourLetterContext;
 /// Directory depth `dir_size` descends to; ZooKeeper's version-2 directories are flat.
 const DIR_SIZE_DEPTH_MAX: usize = 8;
 
-/// `ZooKeeperServer.dumpConf` (standalone: `serverId=0`, no quorum lines).
+/// `ZooKeeperServer.dumpConf` (standalone: `serverId=0`, no quorum lines; a quorum member:
+/// `QuorumPeer`'s lines and the membership).
 pub fn conf(ctx: &FourLetterContext<'_>) -> String {
     let c = ctx.config;
     let snap_dir = c.snap_dir();
@@ -29,7 +30,22 @@ pub fn conf(ctx: &FourLetterContext<'_>) -> String {
         "clientPortListenBacklog={}",
         c.client_port_listen_backlog
     );
-    out.push_str("serverId=0\n");
+    match &ctx.quorum {
+        None => out.push_str("serverId=0\n"),
+        Some(q) => {
+            // QuorumPeer's dumpConf: the quorum settings, then the membership text (which
+            // ends with `version=<hex>` and no newline).
+            let _ = writeln!(out, "serverId={}", q.server_id);
+            let _ = writeln!(out, "initLimit={}", q.init_limit);
+            let _ = writeln!(out, "syncLimit={}", q.sync_limit);
+            out.push_str("electionAlg=3\n");
+            let _ = writeln!(out, "electionPort={}", q.election_port);
+            let _ = writeln!(out, "quorumPort={}", q.quorum_port);
+            let _ = writeln!(out, "peerType={}", q.peer_type);
+            out.push_str("membership: \n");
+            out.push_str(&q.membership);
+        }
+    }
     out
 }
 

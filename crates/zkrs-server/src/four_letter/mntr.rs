@@ -4,8 +4,11 @@
 //!
 //! The shell fills in what it can measure (packets, bytes, latency, connections, outstanding
 //! requests, response sizes, rejected and expired connections, file descriptors, uptime) and the
-//! data-tree gauges come from the core. Metrics of machinery zkrs does not have (JVM pauses,
-//! commit-processor queues, quorum, TLS, the response cache) are reported as 0. The
+//! data-tree gauges come from the core. A quorum member adds `zk_peer_state` (third) and the
+//! quorum gauges (`quorum_size`, `synced_observers`; on the leader `learners`,
+//! `synced_followers`, `pending_syncs`, `leader_uptime`, proposal sizes). Metrics of machinery
+//! zkrs does not have (JVM pauses, commit-processor queues, TLS, the response cache) are
+//! reported as 0. The
 //! `*_per_namespace` summaries, which ZooKeeper only creates once a namespace sees traffic, are
 //! not reported.
 
@@ -191,8 +194,36 @@ pub fn metrics(ctx: &FourLetterContext<'_>) -> Vec<(String, MetricValue)> {
             MetricValue::Text(ctx.core.mode().to_string()),
         ),
     ];
+    if let Some(q) = &ctx.quorum {
+        // Third, as in 3.8.0's output.
+        out.push((
+            "peer_state".to_string(),
+            MetricValue::Text(q.peer_state.clone()),
+        ));
+    }
     for key in FLAT_KEYS {
         out.push((key.to_string(), flat_value(ctx, key)));
+    }
+    if let Some(q) = &ctx.quorum {
+        // The quorum gauges of a 3.8.0 member (their place in Java's output is a hash order).
+        let long = |v: usize| MetricValue::Long(i64::try_from(v).unwrap_or(i64::MAX));
+        out.push(("quorum_size".to_string(), long(q.quorum_size)));
+        let synced_observers = q.leader.as_ref().map_or(0, |l| l.synced_observers);
+        out.push(("synced_observers".to_string(), long(synced_observers)));
+        if let Some(l) = &q.leader {
+            out.push(("learners".to_string(), long(l.learners)));
+            out.push(("synced_followers".to_string(), long(l.synced_followers)));
+            out.push(("synced_non_voting_followers".to_string(), long(0)));
+            out.push(("pending_syncs".to_string(), long(l.pending_syncs)));
+            out.push((
+                "leader_uptime".to_string(),
+                MetricValue::Long(i64::try_from(l.leader_uptime_ms).unwrap_or(i64::MAX)),
+            ));
+            let (last, min, max) = l.proposal_sizes;
+            out.push(("last_proposal_size".to_string(), MetricValue::Long(last)));
+            out.push(("min_proposal_size".to_string(), MetricValue::Long(min)));
+            out.push(("max_proposal_size".to_string(), MetricValue::Long(max)));
+        }
     }
     let zero_basic = Summary::basic();
     let zero_advanced = Summary::advanced();

@@ -48,6 +48,40 @@ pub struct FourLetterContext<'a> {
     pub now: Clock,
     pub uptime_ms: u64,
     pub trace_mask: i64,
+    /// What a quorum member reports beyond a standalone server (`None`: standalone).
+    pub quorum: Option<&'a QuorumInfo>,
+}
+
+/// A quorum member's state as the four-letter words print it.
+#[derive(Debug, Clone, Default)]
+pub struct QuorumInfo {
+    /// `QuorumPeer.getDetailedPeerState`: `leading - broadcast`, `following - synchronization`...
+    pub peer_state: String,
+    /// The voting members (`zk_quorum_size`).
+    pub quorum_size: usize,
+    pub server_id: u64,
+    pub init_limit: u64,
+    pub sync_limit: u64,
+    pub election_port: u16,
+    pub quorum_port: u16,
+    /// 0 participant, 1 observer (`LearnerType.ordinal`).
+    pub peer_type: u8,
+    /// `QuorumVerifier.toString()`.
+    pub membership: String,
+    /// Only on the leader.
+    pub leader: Option<LeaderInfo>,
+}
+
+/// The leader-only figures.
+#[derive(Debug, Clone, Default)]
+pub struct LeaderInfo {
+    pub learners: usize,
+    pub synced_followers: usize,
+    pub synced_observers: usize,
+    pub pending_syncs: usize,
+    pub leader_uptime_ms: u64,
+    /// last, min, max.
+    pub proposal_sizes: (i64, i64, i64),
 }
 
 /// The text a four-letter word answers (without the whitelist check).

@@ -45,6 +45,10 @@ pub fn srvr(ctx: &FourLetterContext<'_>, with_clients: bool) -> String {
     );
     let _ = writeln!(out, "Mode: {}", ctx.core.mode());
     let _ = writeln!(out, "Node count: {}", ctx.core.node_count());
+    if let Some(l) = ctx.quorum.as_ref().and_then(|q| q.leader.as_ref()) {
+        let (last, min, max) = l.proposal_sizes;
+        let _ = writeln!(out, "Proposal sizes last/min/max: {last}/{min}/{max}");
+    }
     out
 }
 

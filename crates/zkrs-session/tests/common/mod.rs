@@ -166,6 +166,15 @@ impl Harness {
                         self.uncommitted.push_back(entry.header.zxid);
                         self.persisted.push(entry);
                     }
+                    // A leader's own client's sync waits for the ZAB engine, which answers it
+                    // after a quorum round; with no other member that is at once.
+                    Output::Forward { op, .. }
+                        if op == zkrs_jute::OpCode::Sync.code()
+                            && self.core.role() == zkrs_session::CoreRole::Leader =>
+                    {
+                        let now = self.now;
+                        self.core.handle_sync_answered(now);
+                    }
                     // Quorum outputs: a standalone core never emits them.
                     other => panic!("standalone core emitted {other:?}"),
                 }
