@@ -53,6 +53,8 @@ cargo build --release --locked -p zkrs-bench
 smoke_out="target/bench/compare-smoke"
 rm -rf "$smoke_out"
 benches/compare.sh --quick --no-build --out "$smoke_out"
+# 3-member ensembles, Java vs zkrs (docs/performance.md, "Ensembles"): smoke run.
+target/conformance-venv/bin/python benches/ensemble.py --quick --out target/bench/ensemble-smoke
 # The pooling of runs that docs/performance.md uses: it must read what compare.sh writes.
 benches/pool.py "$smoke_out" "$smoke_out" | grep -q '^| start-up to first session, empty (ms) |'
 

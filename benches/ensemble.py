@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""3-member ensembles side by side: Apache ZooKeeper 3.8 (Debian) and zkrs, on loopback, fsync
+on, clients and members on the same machine.
+
+For each kind, one ensemble (started with tests/quorum/ensemble.py) and these scenarios:
+
+- create, set: pipelined, `--sessions` sessions spread over the three members (one zkrs-bench
+  process per member, run at the same time; ops/s summed);
+- mixed: 90% getData / 10% setData, the same way;
+- seq-set: one session, one request at a time (p50/p99 latency of a replicated write);
+- failover: a client writes in a loop (one create at a time, through a follower); the leader is
+  killed (-9); the time from the kill to the first acknowledged write, and to all members
+  serving again, is measured `--failovers` times.
+
+Usage: benches/ensemble.py [--quick] [--kinds java,zkrs] [--out DIR]
+Writes DIR/results.json and prints a table. `--quick` is a smoke run (tiny counts).
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "quorum"))
+
+import ensemble as E  # noqa: E402
+from kazoo.client import KazooClient  # noqa: E402
+
+BENCH = ROOT / "target" / "release" / "zkrs-bench"
+
+
+def bench(members, workload, sessions, window, requests, size=100, keys=1000, read_pct=90,
+          label="", max_seconds=60):
+    """Runs one zkrs-bench per member at once; returns summed ops/s and the worst p50/p99."""
+    per = max(1, sessions // len(members))
+    procs = []
+    for i, m in enumerate(members):
+        cmd = [str(BENCH), "run", "--server", m.address, "--workload", workload,
+               "--sessions", str(per), "--window", str(window),
+               "--requests", str(max(1, requests // len(members))), "--size", str(size),
+               "--keys", str(keys), "--read-pct", str(read_pct), "--output", "json",
+               "--max-seconds", str(max_seconds), "--root", f"/bench-{label}-{i}",
+               "--seed", str(i + 1)]
+        procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                      text=True))
+    results = []
+    for p in procs:
+        out, err = p.communicate(timeout=max_seconds + 120)
+        line = [ln for ln in out.splitlines() if ln.startswith("{")]
+        if p.returncode != 0 or not line:
+            raise RuntimeError(f"zkrs-bench failed ({p.returncode}): {err[-800:]}")
+        results.append(json.loads(line[-1]))
+    ops = sum(r.get("ops_per_s", 0.0) for r in results)
+
+    def worst(q):
+        vals = [r.get(q) for r in results if r.get(q) is not None]
+        return max(vals) if vals else None
+
+    return {"ops_per_sec": ops, "p50_us": worst("p50_us"), "p99_us": worst("p99_us"),
+            "raw": results}
+
+
+def failover(ens, rounds):
+    """Kill -9 the leader while a client writes through a follower; seconds from the kill to
+    the first acknowledged write and to every member serving again."""
+    out = []
+    for r in range(rounds):
+        leader = ens.wait_for_quorum(timeout=90)
+        follower = next(m for m in ens if m is not leader and m.running)
+        others = ",".join(m.address for m in ens if m is not leader)
+        c = KazooClient(hosts=others, timeout=10.0)
+        c.start(timeout=30)
+        c.ensure_path("/failover")
+        n = 0
+        deadline = time.time() + 120
+        c.create(f"/failover/r{r}-{n}", b"x")
+        t_kill = time.time()
+        leader.kill()
+        first_ack = None
+        while time.time() < deadline:
+            n += 1
+            try:
+                c.create(f"/failover/r{r}-{n}", b"x")
+                first_ack = time.time() - t_kill
+                break
+            except Exception:  # noqa: BLE001 - any error means "not yet"
+                time.sleep(0.005)
+        c.stop()
+        c.close()
+        alive = [m for m in ens if m.running]
+        ens.wait_for_quorum(members=alive, timeout=90)
+        all_serving = time.time() - t_kill
+        leader.start()
+        ens.wait_for_quorum(timeout=90)
+        out.append({"first_ack_s": first_ack, "quorum_s": all_serving,
+                    "via": follower.sid})
+    return out
+
+
+def run_kind(kind, quick, out_dir):
+    ens = E.Ensemble(f"bench-{kind}", [kind] * 3, tick_time=2000, init_limit=10, sync_limit=5,
+                     root=out_dir / "work")
+    try:
+        ens.start()
+        members = list(ens)
+        scale = 0.02 if quick else 1.0
+        res = {"kind": kind}
+        res["create"] = bench(members, "create", 32, 8, int(200_000 * scale), label="c")
+        res["set"] = bench(members, "set", 32, 8, int(200_000 * scale), label="s")
+        res["mixed"] = bench(members, "mixed", 32, 8, int(400_000 * scale), label="m")
+        res["seq_set"] = bench(members[:1], "set", 1, 1, int(5_000 * scale) or 50, label="q")
+        res["failover"] = failover(ens, 1 if quick else 5)
+        return res
+    finally:
+        ens.close(keep=False)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--kinds", default="java,zkrs")
+    ap.add_argument("--out", default=str(ROOT / "target" / "bench" / "ensemble"))
+    a = ap.parse_args()
+    out_dir = Path(a.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results = [run_kind(k, a.quick, out_dir) for k in a.kinds.split(",")]
+    (out_dir / "results.json").write_text(json.dumps(results, indent=1))
+    print("| scenario | " + " | ".join(r["kind"] for r in results) + " |")
+    print("|---|" + "---|" * len(results))
+    for key in ("create", "set", "mixed"):
+        print(f"| {key} ops/s | " + " | ".join(f"{r[key]['ops_per_sec']:.0f}" for r in results)
+              + " |")
+    print("| seq set p50 / p99 (µs) | " + " | ".join(
+        f"{r['seq_set']['p50_us']} / {r['seq_set']['p99_us']}" for r in results) + " |")
+    print("| failover to first ack, median (s) | " + " | ".join(
+        f"{statistics.median([f['first_ack_s'] for f in r['failover'] if f['first_ack_s']] or [float('nan')]):.2f}"
+        for r in results) + " |")
+    print("| failover to quorum, median (s) | " + " | ".join(
+        f"{statistics.median([f['quorum_s'] for f in r['failover']]):.2f}" for r in results)
+        + " |")
+    print(f"results: {out_dir / 'results.json'}")
+
+
+if __name__ == "__main__":
+    main()
