@@ -235,7 +235,7 @@ def trunc_uncommitted_tail(ens: Ensemble, workload, restart_kind: str | None = N
     testHighestZxidJoinLate) and lose the tail. With `new_epoch_writes`, the new leader takes
     that many writes first, so the first txn L lacks is of a later epoch: never a TRUNC across
     epochs, L gets SNAP (catalogue A8 variant, testCrossEpochTrunc) and must still lose the
-    tail, also after a restart (its own log held it past the snapshot). Checked: the tail is
+    tail, also after a restart. Checked: the tail is
     on no member, every acknowledged write is on all, identical trees. Returns the sync mode
     (or None)."""
     assert ens.proxies is not None, "trunc_uncommitted_tail needs a proxied ensemble"

@@ -73,8 +73,8 @@ def test_zkrs_trunc_uncommitted_tail(make_ensemble, workload):
 
 def test_zkrs_uncommitted_tail_across_epochs_gets_snap(make_ensemble, workload):
     """As above, but the new leader takes writes first: the old leader's missing txns start
-    in a later epoch, so it gets SNAP (never a cross-epoch TRUNC) and its own log's tail past
-    the snapshot must not come back when it restarts."""
+    in a later epoch, so it gets SNAP (never a cross-epoch TRUNC), and the tail stays gone,
+    also after it restarts."""
     ens = make_ensemble(["zkrs"] * 3, proxied=True)
     ens.start()
     assert S.trunc_uncommitted_tail(ens, workload, new_epoch_writes=5, expected=("SNAP",)) == "SNAP"
