@@ -133,6 +133,21 @@ fn wait_modes(ports: &[u16], limit: Duration, want: impl Fn(&[String]) -> bool) 
     }
 }
 
+/// A FOLLOWERINFO packet (no length prefix: QuorumPackets are written back to back) from `sid`.
+fn follower_info(sid: i64) -> Vec<u8> {
+    let mut info = Vec::new();
+    info.extend_from_slice(&sid.to_be_bytes());
+    info.extend_from_slice(&0x10000i32.to_be_bytes());
+    info.extend_from_slice(&0i64.to_be_bytes());
+    let mut p = Vec::new();
+    p.extend_from_slice(&11i32.to_be_bytes());
+    p.extend_from_slice(&0i64.to_be_bytes());
+    p.extend_from_slice(&(info.len() as i32).to_be_bytes());
+    p.extend_from_slice(&info);
+    p.extend_from_slice(&(-1i32).to_be_bytes());
+    p
+}
+
 fn one_leader_rest_followers(modes: &[String]) -> bool {
     modes.iter().filter(|m| *m == "leader").count() == 1
         && modes.iter().filter(|m| *m == "follower").count() == modes.len() - 1
@@ -241,6 +256,36 @@ fn three_members_elect_a_leader_and_re_elect_after_a_kill() {
         "{follower_conf}"
     );
     assert!(follower_conf.ends_with("version=0"), "{follower_conf}");
+
+    // Bad peers on the leader's quorum port lose only their own connection: garbage, an
+    // oversized packet, a truncated one, a learner claiming a sid outside the configuration,
+    // one claiming the leader's own sid.
+    let bad: Vec<Vec<u8>> = vec![
+        b"GET / HTTP/1.1\r\n\r\n".to_vec(),
+        [
+            &11i32.to_be_bytes()[..],
+            &0i64.to_be_bytes(),
+            &i32::MAX.to_be_bytes(),
+        ]
+        .concat(),
+        [&11i32.to_be_bytes()[..], &0i64.to_be_bytes()[..4]].concat(),
+        follower_info(9),
+        follower_info(3),
+    ];
+    for bytes in &bad {
+        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", quorum[2])) {
+            let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+            let _ = s.write_all(bytes);
+            let mut sink = Vec::new();
+            let _ = s.read_to_end(&mut sink);
+        }
+    }
+    let after_bad = wait_modes(&client, Duration::from_secs(10), one_leader_rest_followers);
+    let synced = four_letter(client[2], "mntr").unwrap_or_default();
+    if after_bad[2] != "leader" || !synced.contains("zk_synced_followers\t2") {
+        stop_all(&mut members);
+        panic!("bad peers disturbed the ensemble: {after_bad:?}\n{synced}");
+    }
 
     // kill -9 of the leader: the other two elect a new leader in the next epoch.
     if let Some(mut leader) = members[2].take() {
