@@ -425,6 +425,7 @@ impl Leader {
                 for id in waiting {
                     self.send_leader_info(id);
                 }
+                self.check_epoch_acked(now_ms);
             }
             EpochKind::Current => {
                 self.current_epoch = epoch;
@@ -737,31 +738,42 @@ impl Leader {
             }
         }
         if !self.electing_done {
-            let me = self.config.my_id;
-            self.electing_followers.insert(me);
-            if self
-                .config
-                .verifier
-                .contains_quorum(&self.electing_followers)
-            {
-                self.electing_done = true;
-                // Leader.lead: the epoch is acknowledged by a quorum; currentEpoch is set.
-                self.outputs.push_back(ZabOutput::PersistEpoch {
-                    kind: EpochKind::Current,
-                    epoch: self.epoch,
-                });
-                let ready: Vec<HandlerId> = self
-                    .handlers
-                    .values()
-                    .filter(|h| h.state == HandlerState::AwaitingEpochQuorum)
-                    .map(|h| h.id)
-                    .collect();
-                for id in ready {
-                    self.sync_learner(id, now_ms);
-                }
-            }
+            self.check_epoch_acked(now_ms);
         } else {
             self.sync_learner(handler, now_ms);
+        }
+    }
+
+    /// `waitForEpochAck`: once a quorum (the leader included, its acceptedEpoch durable) has
+    /// acknowledged the epoch, currentEpoch is set and the waiting learners are synced. A
+    /// single voter (`standaloneEnabled=false`) is its own quorum.
+    fn check_epoch_acked(&mut self, now_ms: u64) {
+        if self.electing_done || !self.accepted_epoch_persisted {
+            return;
+        }
+        let me = self.config.my_id;
+        self.electing_followers.insert(me);
+        if !self
+            .config
+            .verifier
+            .contains_quorum(&self.electing_followers)
+        {
+            return;
+        }
+        self.electing_done = true;
+        // Leader.lead: the epoch is acknowledged by a quorum; currentEpoch is set.
+        self.outputs.push_back(ZabOutput::PersistEpoch {
+            kind: EpochKind::Current,
+            epoch: self.epoch,
+        });
+        let ready: Vec<HandlerId> = self
+            .handlers
+            .values()
+            .filter(|h| h.state == HandlerState::AwaitingEpochQuorum)
+            .map(|h| h.id)
+            .collect();
+        for id in ready {
+            self.sync_learner(id, now_ms);
         }
     }
 

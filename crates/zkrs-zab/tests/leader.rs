@@ -455,3 +455,40 @@ fn newleader_acks_of_learners_gone_before_serving_do_not_count() {
     assert!(drain(&mut l).contains(&ZabOutput::StartServing));
     assert!(l.is_serving());
 }
+
+#[test]
+fn a_single_voter_leads_alone() {
+    // standaloneEnabled=false with one server: the leader is its own quorum at every step.
+    let mut l = Leader::new(
+        config(1, &[1], &[]),
+        LeaderStart {
+            accepted_epoch: 0,
+            current_epoch: 0,
+            last_zxid: Zxid::ZERO,
+            committed_log: CommittedLog::new(500),
+        },
+        0,
+    );
+    assert_eq!(
+        drain(&mut l),
+        vec![ZabOutput::PersistEpoch {
+            kind: EpochKind::Accepted,
+            epoch: 1
+        }]
+    );
+    l.handle_epoch_persisted(EpochKind::Accepted, 1, 1);
+    assert_eq!(
+        drain(&mut l),
+        vec![ZabOutput::PersistEpoch {
+            kind: EpochKind::Current,
+            epoch: 1
+        }]
+    );
+    l.handle_epoch_persisted(EpochKind::Current, 1, 2);
+    assert_eq!(drain(&mut l), vec![ZabOutput::StartServing]);
+    l.propose(Zxid::new(1, 1), txn(1)).expect("proposes");
+    l.handle_logged(Zxid::new(1, 1));
+    assert!(drain(&mut l).contains(&ZabOutput::Commit {
+        zxid: Zxid::new(1, 1)
+    }));
+}
