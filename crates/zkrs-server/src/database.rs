@@ -107,12 +107,20 @@ impl Database {
         let killed = kill_dead_sessions(&mut tree, &sessions);
         let epochs = if config.quorum.is_some() {
             // QuorumPeer.loadDataBase: missing files are created from the last zxid's epoch.
-            storage
+            let epochs = storage
                 .load_epochs(tree.last_processed_zxid())
                 .map_err(|e| ServerError::Database {
                     dir: config.data_dir.clone(),
                     error: Box::new(e),
-                })?
+                })?;
+            if epochs.used_updating_epoch {
+                tracing::info!(
+                    "updatingEpoch found. The server was terminated after taking a snapshot but \
+                     before updating current epoch. Setting current epoch to {}.",
+                    epochs.current
+                );
+            }
+            epochs
         } else {
             zkrs_storage::Epochs {
                 current: 0,
@@ -120,6 +128,7 @@ impl Database {
                 created_current: false,
                 created_accepted: false,
                 used_current_tmp: false,
+                used_updating_epoch: false,
             }
         };
 

@@ -200,7 +200,9 @@ impl Driver {
                         self.handle_election_message(from, payload)
                     }
                     QuorumInput::Peer(ev) => self.handle_peer_event(ev),
-                    QuorumInput::Storage(ev) => self.handle_quorum_storage_event(ev),
+                    QuorumInput::Storage(generation, ev) => {
+                        self.handle_quorum_storage_event(generation, ev)
+                    }
                     // On shutdown the connection manager ends first; the client events
                     // queue then ends the loop.
                     QuorumInput::Closed => {
@@ -729,10 +731,17 @@ impl Driver {
             PendingReload::Election => self.quorum_start(),
             PendingReload::SnapTruncate(_) => {}
             PendingReload::Truncate(z) => {
+                // The zxid the reload actually reached: if the txns up to `z` were only in a
+                // snapshot newer than `z` (removed by the cut), it is lower, and the learner
+                // refuses it and resyncs rather than diverge.
+                let reached = zkrs_jute::Zxid(self.core.last_processed_zxid());
+                if reached != z {
+                    tracing::warn!("TRUNC to {z} reloaded the database at {reached}");
+                }
                 if let Some(Role::Following(l) | Role::Observing(l)) =
                     self.quorum.as_mut().map(|q| &mut q.role)
                 {
-                    l.handle_truncated(z, now.mono_ms);
+                    l.handle_truncated(reached, now.mono_ms);
                 }
             }
         }
@@ -805,7 +814,7 @@ impl Driver {
 enum QuorumInput {
     Election(u64, Bytes),
     Peer(crate::quorum_link::PeerEvent),
-    Storage(quorum::QuorumStorageEvent),
+    Storage(u64, quorum::QuorumStorageEvent),
     Closed,
 }
 
@@ -823,7 +832,10 @@ async fn recv_quorum(q: Option<&mut QuorumState>) -> QuorumInput {
             None => QuorumInput::Closed,
         },
         ev = q.peer_rx.recv() => ev.map_or(QuorumInput::Closed, QuorumInput::Peer),
-        ev = q.storage_rx.recv() => ev.map_or(QuorumInput::Closed, QuorumInput::Storage),
+        ev = q.storage_rx.recv() => match ev {
+            Some((generation, ev)) => QuorumInput::Storage(generation, ev),
+            None => QuorumInput::Closed,
+        },
     }
 }
 

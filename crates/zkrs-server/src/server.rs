@@ -26,7 +26,9 @@ use zkrs_storage::SnapshotWriteOptions;
 use crate::config::ServerConfig;
 use crate::conn_limits::ConnLimits;
 use crate::database::{data_log_dir, Database};
-use crate::driver::quorum::{accept_learners, QuorumState, Role, PEER_EVENT_QUEUE_CAPACITY};
+use crate::driver::quorum::{
+    accept_learners, QuorumState, QuorumStorageWorker, Role, PEER_EVENT_QUEUE_CAPACITY,
+};
 use crate::driver::{Driver, DriverStorage};
 use crate::error::ServerError;
 use crate::listener::Listener;
@@ -340,6 +342,11 @@ async fn start_quorum(
         ));
     }
     let (storage_tx, storage_rx) = mpsc::channel(64);
+    let storage_jobs =
+        QuorumStorageWorker::start(storage_tx).map_err(|source| ServerError::Thread {
+            what: "quorum storage",
+            source,
+        })?;
     let fle = FastLeaderElection::new(ElectionConfig::new(qs.my_id, qs.zab.verifier.clone()));
     Ok(Some(QuorumState {
         zab: qs.zab.clone(),
@@ -360,8 +367,9 @@ async fn start_quorum(
         channels_closed: false,
         serving_since_ms: None,
         cnx_timeout_ms: qs.cnx_timeout_ms,
-        storage_tx,
+        storage_jobs,
         storage_rx,
+        role_generation: 0,
         storage_events_tx,
         committed_log,
     }))

@@ -13,4 +13,6 @@ pub struct Epochs {
     pub created_accepted: bool,
     /// `currentEpoch.tmp` was used because it was newer than `currentEpoch`.
     pub used_current_tmp: bool,
+    /// `updatingEpoch` was found: currentEpoch was set from the last zxid's epoch.
+    pub used_updating_epoch: bool,
 }

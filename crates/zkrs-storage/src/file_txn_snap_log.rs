@@ -561,6 +561,7 @@ impl<F: Fs> FileTxnSnapLog<F> {
             created_current: false,
             created_accepted: false,
             used_current_tmp: false,
+            used_updating_epoch: false,
         };
         out.current = match read_epoch(&self.fs, &current_path)? {
             Some(e) => e,
@@ -570,6 +571,18 @@ impl<F: Fs> FileTxnSnapLog<F> {
                 epoch_of_zxid
             }
         };
+        let updating = self.snap_dir.join(crate::names::UPDATING_EPOCH);
+        if epoch_of_zxid > out.current && self.fs.exists(&updating) {
+            // `QuorumPeer.loadDataBase`: the learner stopped after persisting its NEWLEADER
+            // snapshot or txns of the new epoch and before writing currentEpoch; it had not
+            // acknowledged NEWLEADER yet, and what it persisted came from that leader.
+            write_epoch(&self.fs, &current_path, epoch_of_zxid)?;
+            out.current = epoch_of_zxid;
+            out.used_updating_epoch = true;
+            self.fs
+                .remove_file(&updating)
+                .map_err(StorageError::io("delete", &updating))?;
+        }
         if epoch_of_zxid > out.current {
             let tmp = self
                 .snap_dir
@@ -605,6 +618,12 @@ impl<F: Fs> FileTxnSnapLog<F> {
         Ok(out)
     }
 
+    /// Creates the `updatingEpoch` marker (durably) before a learner persists its NEWLEADER
+    /// state; [`FileTxnSnapLog::write_current_epoch_and_clear_marker`] removes it.
+    pub fn mark_updating_epoch(&self) -> Result<(), StorageError> {
+        mark_updating_epoch(&self.fs, &self.snap_dir)
+    }
+
     /// Writes `currentEpoch` (durably, before acknowledging NEWLEADER).
     pub fn write_current_epoch(&self, epoch: i64) -> Result<(), StorageError> {
         write_epoch(&self.fs, &self.snap_dir.join(CURRENT_EPOCH), epoch)
@@ -619,4 +638,29 @@ impl<F: Fs> FileTxnSnapLog<F> {
     pub fn close(self) -> Result<(), StorageError> {
         self.txn_log.close()
     }
+}
+
+/// Creates `<snap_dir>/updatingEpoch` and makes it durable.
+pub fn mark_updating_epoch<F: Fs>(fs: &F, snap_dir: &std::path::Path) -> Result<(), StorageError> {
+    let path = snap_dir.join(crate::names::UPDATING_EPOCH);
+    if fs.exists(&path) {
+        return Ok(());
+    }
+    let mut f = fs
+        .create(&path)
+        .map_err(StorageError::io("create", &path))?;
+    crate::fs::FsFile::sync_data(&mut f).map_err(StorageError::io("sync", &path))?;
+    drop(f);
+    fs.sync_dir(snap_dir)
+        .map_err(StorageError::io("sync", snap_dir))
+}
+
+/// Removes `<snap_dir>/updatingEpoch` (once currentEpoch is durable), if present.
+pub fn clear_updating_epoch<F: Fs>(fs: &F, snap_dir: &std::path::Path) -> Result<(), StorageError> {
+    let path = snap_dir.join(crate::names::UPDATING_EPOCH);
+    if fs.exists(&path) {
+        fs.remove_file(&path)
+            .map_err(StorageError::io("delete", &path))?;
+    }
+    Ok(())
 }

@@ -70,7 +70,9 @@ pub use compression::SnapshotCompression;
 pub use epochs::Epochs;
 pub use error::StorageError;
 pub use file_snap::{FileSnap, SnapshotFile};
-pub use file_txn_snap_log::{FileTxnSnapLog, PurgeOutcome};
+pub use file_txn_snap_log::{
+    clear_updating_epoch, mark_updating_epoch, FileTxnSnapLog, PurgeOutcome,
+};
 pub use fs::{Fs, FsFile};
 pub use log_files::{
     last_logged_zxid, list_log_files, repair_torn_tail, truncate_after, TruncateOutcome,

@@ -13,6 +13,9 @@ pub const VERSION_DIR: &str = "version-2";
 pub const ACCEPTED_EPOCH: &str = "acceptedEpoch";
 /// `QuorumPeer.CURRENT_EPOCH_FILENAME` (in the snapshot directory).
 pub const CURRENT_EPOCH: &str = "currentEpoch";
+/// `QuorumPeer.UPDATING_EPOCH_FILENAME` (in the snapshot directory): present while a learner
+/// persists its NEWLEADER state (snapshot, txns) before writing `currentEpoch`.
+pub const UPDATING_EPOCH: &str = "updatingEpoch";
 /// The marker that makes an empty database trusted, in dataLogDir (`FileTxnSnapLog.restore`).
 pub const INITIALIZE: &str = "initialize";
 /// `AtomicFileOutputStream.TMP_EXTENSION`.

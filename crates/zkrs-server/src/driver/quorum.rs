@@ -80,9 +80,13 @@ pub struct QuorumState {
     /// The election or link channels ended during shutdown: stop polling them.
     pub channels_closed: bool,
     pub cnx_timeout_ms: u64,
-    /// Epoch-file writes and snapshots in progress report here.
-    pub storage_tx: mpsc::Sender<QuorumStorageEvent>,
-    pub storage_rx: mpsc::Receiver<QuorumStorageEvent>,
+    /// Epoch-file writes and learner snapshots, run in order on one thread (so an older
+    /// epoch never overwrites a newer one), each tagged with the role that asked.
+    pub storage_jobs: QuorumStorageWorker,
+    pub storage_rx: mpsc::Receiver<(u64, QuorumStorageEvent)>,
+    /// Incremented at every role change: a completion asked for by an ended role is not
+    /// handed to the next role's engine.
+    pub role_generation: u64,
     /// The last txns of the database as loaded from disk: the committed log a new leader
     /// DIFF-syncs from (`ZKDatabase.committedLog`).
     pub committed_log: CommittedLog,
@@ -97,6 +101,43 @@ pub enum QuorumStorageEvent {
     EpochFailed { error: String },
     SnapshotTaken { zxid: Zxid },
     SnapshotFailed { error: String },
+}
+
+/// A blocking job of the quorum storage worker.
+type StorageJob = Box<dyn FnOnce() -> QuorumStorageEvent + Send>;
+
+/// One thread that runs epoch-file writes and learner snapshots in the order they were asked
+/// for and reports each completion with the role generation that asked.
+#[derive(Clone)]
+pub struct QuorumStorageWorker {
+    jobs: std::sync::mpsc::Sender<(u64, StorageJob)>,
+}
+
+impl std::fmt::Debug for QuorumStorageWorker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("QuorumStorageWorker")
+    }
+}
+
+impl QuorumStorageWorker {
+    /// Starts the thread; completions go to `done`.
+    pub fn start(done: mpsc::Sender<(u64, QuorumStorageEvent)>) -> std::io::Result<Self> {
+        let (jobs, rx) = std::sync::mpsc::channel::<(u64, StorageJob)>();
+        std::thread::Builder::new()
+            .name("zkrs-quorum-storage".into())
+            .spawn(move || {
+                while let Ok((generation, job)) = rx.recv() {
+                    if done.blocking_send((generation, job())).is_err() {
+                        return;
+                    }
+                }
+            })?;
+        Ok(QuorumStorageWorker { jobs })
+    }
+
+    fn run(&self, generation: u64, job: StorageJob) {
+        let _ = self.jobs.send((generation, job));
+    }
 }
 
 /// Accepts learners on the quorum port for as long as the member runs; the core task closes
@@ -195,16 +236,21 @@ impl Driver {
     }
 
     /// A quorum blocking job finished.
-    pub(super) fn handle_quorum_storage_event(&mut self, ev: QuorumStorageEvent) {
+    pub(super) fn handle_quorum_storage_event(&mut self, generation: u64, ev: QuorumStorageEvent) {
         let now_ms = self.clock.now().mono_ms;
         let Some(q) = self.quorum.as_mut() else {
             return;
         };
+        // The files are written whoever asked; the engines hear only of their own requests.
+        let current = generation == q.role_generation;
         match ev {
             QuorumStorageEvent::EpochPersisted { kind, epoch } => {
                 match kind {
                     EpochKind::Accepted => q.accepted_epoch = epoch,
                     EpochKind::Current => q.current_epoch = epoch,
+                }
+                if !current {
+                    return;
                 }
                 match &mut q.role {
                     Role::Leading(l) => l.handle_epoch_persisted(kind, epoch, now_ms),
@@ -215,6 +261,9 @@ impl Driver {
                 }
             }
             QuorumStorageEvent::SnapshotTaken { zxid } => {
+                if !current {
+                    return;
+                }
                 if let Role::Following(l) | Role::Observing(l) = &mut q.role {
                     l.handle_snapshot_taken(zxid, now_ms);
                 }
@@ -265,6 +314,20 @@ impl Driver {
                         }
                         Some(PacketType::Trunc) => {
                             tracing::info!("Truncating log to get in sync with the leader 0x{z:x}")
+                        }
+                        Some(PacketType::NewLeader) => {
+                            // `Learner.syncWithLeader`: the marker lets a restart after the
+                            // NEWLEADER snapshot or txns and before currentEpoch set
+                            // currentEpoch from the data (QuorumPeer.loadDataBase). Written
+                            // before the engine persists anything of the new epoch.
+                            let dir = self.config.snap_dir();
+                            if let Err(e) =
+                                zkrs_storage::mark_updating_epoch(&zkrs_storage::OsFs, &dir)
+                            {
+                                tracing::error!("creating updatingEpoch: {e}");
+                                self.end_role(format!("storage failure: {e}"));
+                                return;
+                            }
                         }
                         _ => {}
                     }
@@ -361,6 +424,7 @@ impl Driver {
             return;
         };
         let leader_sid = u64::try_from(leader).unwrap_or_default();
+        q.role_generation += 1;
         tracing::info!(
             "election decided: {state:?}, leader {leader_sid} (logical clock {})",
             q.fle.logical_clock()
@@ -599,25 +663,30 @@ impl Driver {
             }
             ZabOutput::PersistEpoch { kind, epoch } => {
                 let dir = self.snapshotter.dir();
-                let tx = q.storage_tx.clone();
-                tokio::task::spawn_blocking(move || {
-                    let name = match kind {
-                        EpochKind::Accepted => "acceptedEpoch",
-                        EpochKind::Current => "currentEpoch",
-                    };
-                    let r = zkrs_storage::epoch_file::write_epoch(
-                        &zkrs_storage::OsFs,
-                        &dir.join(name),
-                        epoch,
-                    );
-                    let ev = match r {
-                        Ok(()) => QuorumStorageEvent::EpochPersisted { kind, epoch },
-                        Err(e) => QuorumStorageEvent::EpochFailed {
-                            error: e.to_string(),
-                        },
-                    };
-                    let _ = tx.blocking_send(ev);
-                });
+                let generation = q.role_generation;
+                q.storage_jobs.run(
+                    generation,
+                    Box::new(move || {
+                        let name = match kind {
+                            EpochKind::Accepted => "acceptedEpoch",
+                            EpochKind::Current => "currentEpoch",
+                        };
+                        let mut r = zkrs_storage::epoch_file::write_epoch(
+                            &zkrs_storage::OsFs,
+                            &dir.join(name),
+                            epoch,
+                        );
+                        if r.is_ok() && kind == EpochKind::Current {
+                            r = zkrs_storage::clear_updating_epoch(&zkrs_storage::OsFs, &dir);
+                        }
+                        match r {
+                            Ok(()) => QuorumStorageEvent::EpochPersisted { kind, epoch },
+                            Err(e) => QuorumStorageEvent::EpochFailed {
+                                error: e.to_string(),
+                            },
+                        }
+                    }),
+                );
             }
             ZabOutput::StartServing => {
                 let (mode, vote_state) = match &q.role {
@@ -693,27 +762,29 @@ impl Driver {
         let view = self.core.tree().view();
         let sessions = self.core.committed_sessions();
         let dir = self.snapshotter.dir();
-        let tx = q.storage_tx.clone();
+        let generation = q.role_generation;
         let compression = self
             .config
             .storage
             .storage_options(&self.config.core)
             .snapshot_compression;
-        tokio::task::spawn_blocking(move || {
-            let snap = zkrs_storage::FileSnap::new(zkrs_storage::OsFs, dir);
-            let ev = match snap.write(
-                &view,
-                sessions.iter().copied(),
-                compression,
-                &zkrs_storage::SnapshotWriteOptions::default(),
-            ) {
-                Ok(_) => QuorumStorageEvent::SnapshotTaken { zxid },
-                Err(e) => QuorumStorageEvent::SnapshotFailed {
-                    error: e.to_string(),
-                },
-            };
-            let _ = tx.blocking_send(ev);
-        });
+        q.storage_jobs.run(
+            generation,
+            Box::new(move || {
+                let snap = zkrs_storage::FileSnap::new(zkrs_storage::OsFs, dir);
+                match snap.write(
+                    &view,
+                    sessions.iter().copied(),
+                    compression,
+                    &zkrs_storage::SnapshotWriteOptions::default(),
+                ) {
+                    Ok(_) => QuorumStorageEvent::SnapshotTaken { zxid },
+                    Err(e) => QuorumStorageEvent::SnapshotFailed {
+                        error: e.to_string(),
+                    },
+                }
+            }),
+        );
     }
 
     /// The role is over: stop serving now; the reload and the next election run from the
@@ -730,6 +801,7 @@ impl Driver {
             q.leader_writer = None;
             q.proposed.clear();
             q.role = Role::Looking;
+            q.role_generation += 1;
             q.serving_since_ms = None;
             q.pending_reload = Some(PendingReload::Election);
         }
