@@ -95,7 +95,10 @@ def test_mixed_zkrs_leads_java_followers_and_observer(make_ensemble, workload):
     S.follower_catch_up(ens, workload, ens[2], writes=S.SNAP_WRITES, expected=("SNAP",),
                         prefix="/snap")
     assert ens.leader() is leader
-    verify(ens, digest_mismatches_fail=True)
+    # Not strict on digest counts here: a restarted Java follower replays its own fuzzy
+    # snapshot (written while txns applied) and may count a mismatch in that replay ("First
+    # digest mismatch on txn" from its `main` thread), whoever led; the trees are compared.
+    verify(ens)
 
 
 def test_mixed_rolling_replacement_java_to_zkrs_and_back(make_ensemble, workload):
