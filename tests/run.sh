@@ -39,6 +39,16 @@ if ! grep -qx 'kazoo: 2 passed, 0 failed, 0 skipped' "$KAZOO_RESTART_OUT"; then
   exit 1
 fi
 
+echo "== ensemble: conformance suites and differential test against a FOLLOWER of 3 zkrs members"
+# Every client connects to a follower of a 3-member zkrs ensemble (tests/lib/ensemble_server.py).
+# Each suite's counts must equal those of the same run against a 3-member Apache ZooKeeper 3.8
+# ensemble (tests/conformance/expected-ensemble.txt, 470 passed as standalone); the clients'
+# member must stay a follower throughout. About 3 min. Then a Java follower and a zkrs follower
+# get the same seeded ops (10 seeds x 2000 ops, about 30 s).
+ZKRS_BIN=release tests/conformance/run.sh --server zkrs-ensemble --suite all \
+  --expect tests/conformance/expected-ensemble.txt
+tests/differential/run.sh --ensemble --seeds 10 --ops 2000
+
 echo "== storage interop: zkrs <-> Apache ZooKeeper 3.8 on the same dataDir"
 ZKRS_BIN=release tests/interop/run.sh
 
@@ -59,4 +69,4 @@ target/conformance-venv/bin/python benches/ensemble.py --quick --out target/benc
 benches/pool.py "$smoke_out" "$smoke_out" | grep -q '^| start-up to first session, empty (ms) |'
 
 # Every step above exits non-zero on a failure (set -e), so reaching here means all passed.
-echo "suites (cargo test, differential, conformance, kazoo restart, interop, crash, quorum, bench smoke): 8 passed, 0 failed"
+echo "suites (cargo test, differential, conformance, kazoo restart, ensemble follower, interop, crash, quorum, bench smoke): 9 passed, 0 failed"

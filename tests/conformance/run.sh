@@ -2,13 +2,18 @@
 # Conformance run: real ZooKeeper clients' test suites against a
 # ZooKeeper-compatible server on 127.0.0.1.
 #
-#   tests/conformance/run.sh [--server zookeeper|zkrs]
+#   tests/conformance/run.sh [--server zookeeper|zkrs|zookeeper-ensemble|zkrs-ensemble]
 #                            [--suite all|kazoo|aiozk|curator|zkcli|climt[,...]]
-#                            [--kazoo-managed] [-k EXPR]
+#                            [--kazoo-managed] [-k EXPR] [--expect FILE]
 #
 # --server zookeeper  Apache ZooKeeper 3.8 from Debian (the reference)
 # --server zkrs       target/release/zkrs (ZKRS_BIN=debug: target/debug/zkrs,
 #                     ZKRS_BIN=/path: that binary); built with cargo if missing
+# --server zookeeper-ensemble, --server zkrs-ensemble
+#                     a 3-member ensemble of that server (tests/lib/ensemble_server.py,
+#                     tests/quorum/ensemble.py); every client connects to one FOLLOWER
+# --expect FILE       also fail unless each suite's "<suite>: N passed, M failed,
+#                     K skipped" line equals that suite's line in FILE
 # --kazoo-managed     run kazoo's suite with kazoo's own harness starting and
 #                     stopping the servers (a `java` shim on PATH execs the
 #                     chosen server); KAZOO_CLUSTER_SIZE (default 3 for
@@ -36,9 +41,10 @@ SERVER=zookeeper
 SUITES=all
 KAZOO_MANAGED=0
 KAZOO_K=""
+EXPECT=""
 
 usage() {
-    sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,32p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 while [ $# -gt 0 ]; do
@@ -50,11 +56,26 @@ while [ $# -gt 0 ]; do
         --kazoo-managed) KAZOO_MANAGED=1; shift ;;
         -k) [ $# -ge 2 ] || { echo "run.sh: -k needs an expression" >&2; exit 2; }
             KAZOO_K="$2"; shift 2 ;;
+        --expect) [ $# -ge 2 ] || { echo "run.sh: --expect needs a file" >&2; exit 2; }
+            EXPECT="$2"; shift 2 ;;
+        --expect=*) EXPECT="${1#*=}"; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "run.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
     esac
 done
-case "$SERVER" in zookeeper|zkrs) ;; *) echo "run.sh: --server must be zookeeper or zkrs" >&2; exit 2 ;; esac
+case "$SERVER" in
+    zookeeper|zkrs) KIND="$SERVER"; ENSEMBLE=0 ;;
+    zookeeper-ensemble|zkrs-ensemble) KIND="${SERVER%-ensemble}"; ENSEMBLE=1 ;;
+    *) echo "run.sh: --server must be zookeeper, zkrs, zookeeper-ensemble or zkrs-ensemble" >&2; exit 2 ;;
+esac
+if [ "$ENSEMBLE" = 1 ] && [ "$KAZOO_MANAGED" = 1 ]; then
+    echo "run.sh: --kazoo-managed starts its own servers; it cannot be combined with --server $SERVER" >&2
+    exit 2
+fi
+if [ -n "$EXPECT" ] && [ ! -r "$EXPECT" ]; then
+    echo "run.sh: --expect: cannot read $EXPECT" >&2
+    exit 2
+fi
 ALL_SUITES="kazoo aiozk curator zkcli climt"
 if [ "$SUITES" = all ]; then
     SUITES="$ALL_SUITES"
@@ -85,17 +106,17 @@ SHIM_PIDFILE=""
 
 # ------------------------------------------------------------------ cleanup
 
-stop_pid() { # pid label
-    local pid="$1" label="$2" i
+stop_pid() { # pid label [seconds before SIGKILL, default 10]
+    local pid="$1" label="$2" wait_s="${3:-10}" i
     [ -n "$pid" ] || return 0
     kill -0 "$pid" 2>/dev/null || return 0
     kill -TERM "$pid" 2>/dev/null
-    for i in $(seq 1 100); do
+    for i in $(seq 1 $((wait_s * 10))); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
     done
     if kill -0 "$pid" 2>/dev/null; then
-        log "$label (pid $pid) ignored SIGTERM for 10 s; sending SIGKILL"
+        log "$label (pid $pid) ignored SIGTERM for $wait_s s; sending SIGKILL"
         kill -KILL "$pid" 2>/dev/null
         sleep 0.5
     fi
@@ -110,7 +131,7 @@ stop_pid() { # pid label
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
-    stop_pid "$SERVER_PID" "server"
+    stop_server
     SERVER_PID=""
     if [ -n "$SHIM_PIDFILE" ] && [ -f "$SHIM_PIDFILE" ]; then
         local p
@@ -212,7 +233,83 @@ fourlw() { # port cmd -> prints the answer (bounded to 3 s)
 PORT=""
 SERVER_LOG=""
 SERVER_STARTS=0
+# Ensemble mode (--server *-ensemble): SERVER_PID is tests/lib/ensemble_server.py's, which
+# owns the 3 members (stopped by pid on its SIGTERM, and dying with it); ENSEMBLE_* come
+# from its info file.
+ENSEMBLE_LEADER_SID=""
+ENSEMBLE_LEADER_PORT=""
+ENSEMBLE_FOLLOWER_SID=""
+start_ensemble() {
+    SERVER_STARTS=$((SERVER_STARTS + 1))
+    local dir="$WORK/ensemble$SERVER_STARTS" kind=java i
+    [ "$KIND" = zkrs ] && kind=zkrs
+    mkdir -p "$dir"
+    SERVER_LOG="$LOGS/ensemble-$SERVER_STARTS.log"
+    # The same stock settings as the standalone zoo.cfg (ensemble.py adds the rest:
+    # maxClientCnxns=0, 4lw.commands.whitelist=*, admin.enableServer=false).
+    ZKRS_EXE="$ZKRS_EXE" ZK_SERVER_CP="$ZK_SERVER_CP" \
+        "$VENV/bin/python" "$ROOT/tests/lib/ensemble_server.py" --kind "$kind" \
+        --name "ensemble$SERVER_STARTS" --root "$dir" --info "$dir/info" --logs "$LOGS" \
+        >"$SERVER_LOG" 2>&1 </dev/null &
+    SERVER_PID=$!
+    log "started a 3-member $KIND ensemble (launcher pid $SERVER_PID, log $SERVER_LOG)"
+    for i in $(seq 1 300); do # at most ~150 s (3 JVMs electing on 2 cores: 3-10 s)
+        if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+            log "ensemble launcher exited during start-up; last log lines:"
+            tail -n 30 "$SERVER_LOG" >&2
+            SERVER_PID=""
+            return 1
+        fi
+        [ -s "$dir/info" ] && break
+        sleep 0.5
+    done
+    if [ ! -s "$dir/info" ]; then
+        log "the ensemble had no quorum within 150 s"
+        return 1
+    fi
+    # shellcheck disable=SC1090,SC1091
+    . "$dir/info"
+    PORT="$ENSEMBLE_FOLLOWER_PORT"
+    log "ensemble ready in ${ENSEMBLE_ELECTION_SECONDS} s: leader s$ENSEMBLE_LEADER_SID" \
+        "($HOST:$ENSEMBLE_LEADER_PORT), clients go to follower s$ENSEMBLE_FOLLOWER_SID" \
+        "($HOST:$PORT); pids $ENSEMBLE_PIDS"
+    local out
+    out="$(fourlw "$PORT" srvr)"
+    log "follower: $(grep -E '^(Zookeeper version|Mode):' <<<"$out" | tr '\n' ' ')"
+    return 0
+}
+
+# Ensemble mode: logs the follower's and the leader's current mode (a re-election would
+# mean the clients were not talking to a follower all along).
+ensemble_check() { # label
+    [ "$ENSEMBLE" = 1 ] || return 0
+    local fm lm
+    fm="$(fourlw "$PORT" srvr | sed -n 's/^Mode: //p')"
+    lm="$(fourlw "$ENSEMBLE_LEADER_PORT" srvr | sed -n 's/^Mode: //p')"
+    if [ "$fm" = follower ] && [ "$lm" = leader ]; then
+        log "$1: s$ENSEMBLE_FOLLOWER_SID still follower, s$ENSEMBLE_LEADER_SID still leader"
+    else
+        log "WARNING $1: s$ENSEMBLE_FOLLOWER_SID (clients' server) is '${fm:-no answer}'," \
+            "s$ENSEMBLE_LEADER_SID (leader at start) is '${lm:-no answer}'"
+        NOTES[ensemble]+="after $1: follower ${fm:-no answer}, leader ${lm:-no answer}; "
+    fi
+}
+
+stop_server() {
+    if [ "$ENSEMBLE" = 1 ]; then
+        # The launcher SIGTERMs its members (SIGKILL after 15 s) and copies their logs.
+        stop_pid "$SERVER_PID" "ensemble launcher" 40
+    else
+        stop_pid "$SERVER_PID" "server"
+    fi
+    SERVER_PID=""
+}
+
 start_server() {
+    if [ "$ENSEMBLE" = 1 ]; then
+        start_ensemble
+        return
+    fi
     SERVER_STARTS=$((SERVER_STARTS + 1))
     local dir="$WORK/server$SERVER_STARTS"
     mkdir -p "$dir/data"
@@ -229,7 +326,7 @@ admin.enableServer=false
 4lw.commands.whitelist=*
 EOF
     SERVER_LOG="$LOGS/server-$SERVER_STARTS.log"
-    case "$SERVER" in
+    case "$KIND" in
         zookeeper)
             cat >"$dir/log4j.properties" <<'EOF'
 log4j.rootLogger=INFO, CONSOLE
@@ -276,8 +373,8 @@ ensure_server() {
         return 0
     fi
     log "server is not running/answering; restarting it"
-    stop_pid "$SERVER_PID" server
-    SERVER_PID=""
+    [ "$ENSEMBLE" = 1 ] && NOTES[ensemble]+="the follower stopped answering: ensemble restarted; "
+    stop_server
     start_server
 }
 
@@ -353,7 +450,7 @@ suite_kazoo() {
     fi
     if [ "$KAZOO_MANAGED" = 1 ]; then
         local size="${KAZOO_CLUSTER_SIZE:-}"
-        [ -n "$size" ] || { [ "$SERVER" = zookeeper ] && size=3 || size=1; }
+        [ -n "$size" ] || { [ "$KIND" = zookeeper ] && size=3 || size=1; }
         local offset
         offset="$(free_port_block)" || { record kazoo 0 1 0 "no free port block"; return; }
         SHIM_PIDFILE="$WORK/shim.pids"
@@ -364,7 +461,7 @@ suite_kazoo() {
         log "kazoo (managed: harness starts $size $SERVER server(s) from port $offset via the java shim)"
         PATH="$HERE/java-shim:$PATH" \
         TMPDIR="$WORK/kazoo-tmp" \
-        ZKRS_SHIM_SERVER="$SERVER" ZKRS_SHIM_REAL_JAVA="$real_java" \
+        ZKRS_SHIM_SERVER="$KIND" ZKRS_SHIM_REAL_JAVA="$real_java" \
         ZKRS_SHIM_ZKRS_BIN="$ZKRS_EXE" ZKRS_SHIM_PIDFILE="$SHIM_PIDFILE" \
         ZKRS_SHIM_LOG="$LOGS/java-shim.log" \
         KAZOO_MODE=managed PYTHONPATH="$HERE" \
@@ -707,7 +804,7 @@ mkdir -p "$LOGS"
 rm -f "$LOGS"/*
 ensure_apt_deps
 ensure_venv_conformance
-if [ "$SERVER" = zkrs ]; then
+if [ "$KIND" = zkrs ]; then
     ensure_zkrs
 fi
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/zkrs-conformance.XXXXXX")"
@@ -723,6 +820,7 @@ else
         t0=$SECONDS
         "suite_$s"
         log "$s: ${PASSED[$s]} passed, ${FAILED[$s]} failed, ${SKIPPED[$s]} skipped ($((SECONDS - t0)) s)"
+        ensemble_check "$s"
     done
     if [ -n "$SERVER_PID" ] && ! kill -0 "$SERVER_PID" 2>/dev/null; then
         log "WARNING: the server is no longer running at the end of the run"
@@ -733,6 +831,13 @@ TOTAL_P=0
 TOTAL_F=0
 {
     echo "server: $SERVER ($(date -u +%Y-%m-%dT%H:%M:%SZ), $((SECONDS - T_START)) s)"
+    if [ "$ENSEMBLE" = 1 ]; then
+        if [ -n "${NOTES[ensemble]:-}" ]; then
+            echo "ensemble: ROLES CHANGED: ${NOTES[ensemble]}"
+        else
+            echo "ensemble: 3 $KIND members; clients at follower s${ENSEMBLE_FOLLOWER_SID:-?}, leader s${ENSEMBLE_LEADER_SID:-?}, roles unchanged after every suite"
+        fi
+    fi
     for s in $SUITES; do
         note="${NOTES[$s]:-}"
         echo "$s: ${PASSED[$s]} passed, ${FAILED[$s]} failed, ${SKIPPED[$s]} skipped${note:+ ($note)}"
@@ -742,4 +847,29 @@ TOTAL_F=0
     echo "$TOTAL_P passed, $TOTAL_F failed"
 } | tee "$LOGS/summary.txt"
 TOTAL_F="$(tail -n 1 "$LOGS/summary.txt" | sed -E 's/.* ([0-9]+) failed$/\1/')"
-[ "$TOTAL_F" = 0 ]
+RC=0
+[ "$TOTAL_F" = 0 ] || RC=1
+if [ "$ENSEMBLE" = 1 ] && grep -q '^ensemble: ROLES CHANGED' "$LOGS/summary.txt"; then
+    log "the clients' follower or the leader changed role during the run (see above)"
+    RC=1
+fi
+if [ -n "$EXPECT" ]; then
+    # Each suite's counts must equal the reference's (e.g. the same suites against an
+    # ensemble of Apache ZooKeeper 3.8).
+    bad=0
+    for s in $SUITES; do
+        want="$(grep -E "^$s: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped" "$EXPECT" | head -n 1 \
+            | sed -E 's/^([a-z]+: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped).*/\1/')"
+        got="$s: ${PASSED[$s]} passed, ${FAILED[$s]} failed, ${SKIPPED[$s]} skipped"
+        if [ "$got" != "$want" ]; then
+            log "expected (--expect $EXPECT) '${want:-no line for $s}', got '$got'"
+            bad=1
+        fi
+    done
+    if [ "$bad" = 0 ]; then
+        log "counts equal those in $EXPECT"
+    else
+        RC=1
+    fi
+fi
+exit "$RC"

@@ -5,10 +5,19 @@
 #   tests/differential/run.sh                     ZooKeeper vs zkrs, 10 seeds x 2000 ops
 #   tests/differential/run.sh --zk-twice          ZooKeeper vs ZooKeeper (harness self-test)
 #   tests/differential/run.sh --seeds 3 --ops 500 [other zkrs-difftest options]
+#   tests/differential/run.sh --ensemble          a FOLLOWER of a 3-member ZooKeeper ensemble vs
+#                                                 a follower of a 3-member zkrs ensemble
+#                                                 (with --zk-twice: two Java ensembles)
+#   tests/differential/run.sh --no-build          use the existing release binaries
+#                                                 (ZKRS_BIN=/path: that zkrs binary,
+#                                                 DIFFTEST_BIN=/path: that zkrs-difftest)
 #
 # Installs ZooKeeper with apt-get if missing, builds zkrs and zkrs-difftest (release), starts
 # both servers on free loopback ports with fresh dataDirs and the same zoo.cfg, runs the
 # comparison, stops every process it started (trap), and ends with "N passed, M failed" (seeds).
+# --ensemble starts each side with tests/lib/ensemble_server.py (tests/quorum/ensemble.py's
+# harness; the same extra zoo.cfg keys on every member, Java members with
+# -Dznode.container.checkIntervalMs) and points the driver at the lowest-sid follower.
 # Transcripts, diffs and server logs: target/difftest/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -17,10 +26,14 @@ ROOT=$PWD
 MODE=zkrs
 SEEDS=10
 OPS=2000
+ENSEMBLE=0
+BUILD=1
 EXTRA=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --zk-twice) MODE=zk-twice; shift ;;
+    --ensemble) ENSEMBLE=1; shift ;;
+    --no-build) BUILD=0; shift ;;
     --seeds) SEEDS=$2; shift 2 ;;
     --ops) OPS=$2; shift 2 ;;
     *) EXTRA+=("$1"); shift ;;
@@ -40,12 +53,20 @@ fi
 ZK_CP=$(echo $ZK_JARS | tr ' ' ':')
 
 # --- build ------------------------------------------------------------------------------------
-echo "== building"
-cargo build --release --locked -p zkrs-difftest
-DIFFTEST=$ROOT/target/release/zkrs-difftest
-if [ "$MODE" = zkrs ]; then
-  cargo build --release --locked -p zkrs
-  ZKRS=$ROOT/target/release/zkrs
+DIFFTEST=${DIFFTEST_BIN:-$ROOT/target/release/zkrs-difftest}
+ZKRS=${ZKRS_BIN:-$ROOT/target/release/zkrs}
+[ "$ZKRS" = release ] && ZKRS=$ROOT/target/release/zkrs
+if [ "$BUILD" = 1 ]; then
+  echo "== building"
+  cargo build --release --locked -p zkrs-difftest
+  if [ "$MODE" = zkrs ] && [ -z "${ZKRS_BIN:-}" ]; then
+    cargo build --release --locked -p zkrs
+  fi
+fi
+[ -x "$DIFFTEST" ] || { echo "no $DIFFTEST (run without --no-build)" >&2; exit 2; }
+if [ "$MODE" = zkrs ] && [ ! -x "$ZKRS" ]; then
+  echo "no zkrs binary at $ZKRS" >&2
+  exit 2
 fi
 
 # --- servers ----------------------------------------------------------------------------------
@@ -63,6 +84,7 @@ cleanup() {
   done
   for d in a b; do
     [ -f "$WORK/$d/server.log" ] && cp "$WORK/$d/server.log" "$OUT/server-$d.log"
+    [ -f "$WORK/$d/launcher.log" ] && cp "$WORK/$d/launcher.log" "$OUT/ensemble-$d.log"
   done
   rm -rf "$WORK"
   exit "$rc"
@@ -98,13 +120,58 @@ EOF
   fi
 }
 
+# start_ensemble DIR KIND: a 3-member ensemble of KIND (zookeeper | zkrs) through
+# tests/lib/ensemble_server.py; sets PORT to a follower's client port.
+start_ensemble() {
+  local dir=$1 kind=$2 k v line cfg=() i
+  mkdir -p "$dir"
+  # The extra keys of the standalone zoo.cfg (extendedTypesEnabled, forceSync, the container
+  # check interval) on every member; ensemble.py writes the common ones itself.
+  while IFS= read -r line; do
+    k=${line%%=*} v=${line#*=}
+    case "$k" in
+      ''|'#'*|tickTime|initLimit|syncLimit|dataDir|clientPort|clientPortAddress|maxClientCnxns|admin.enableServer|4lw.commands.whitelist) ;;
+      *) cfg+=(--cfg "$k=$v") ;;
+    esac
+  done < <("$DIFFTEST" --print-zoo-cfg "$dir/unused" 1)
+  ZKRS_EXE="$ZKRS" python3 "$ROOT/tests/lib/ensemble_server.py" \
+    --kind "$([ "$kind" = zkrs ] && echo zkrs || echo java)" --name "$(basename "$dir")-$kind-ensemble" \
+    --root "$dir" --info "$dir/info" --logs "$OUT" "${cfg[@]}" \
+    --java-opt=-Dznode.container.checkIntervalMs=2147483647 \
+    > "$dir/launcher.log" 2>&1 < /dev/null &
+  PIDS+=($!)
+  for i in $(seq 1 300); do # at most ~150 s
+    [ -s "$dir/info" ] && break
+    if ! kill -0 "${PIDS[-1]}" 2>/dev/null; then break; fi
+    sleep 0.5
+  done
+  if [ ! -s "$dir/info" ]; then
+    echo "$kind ensemble in $dir did not come up; launcher log:" >&2
+    tail -50 "$dir/launcher.log" >&2 || true
+    return 1
+  fi
+  # shellcheck disable=SC1091
+  . "$dir/info"
+  PORT=$ENSEMBLE_FOLLOWER_PORT
+  echo "== $kind ensemble: leader s$ENSEMBLE_LEADER_SID ($ENSEMBLE_LEADER), follower s$ENSEMBLE_FOLLOWER_SID ($ENSEMBLE_FOLLOWER), pids $ENSEMBLE_PIDS"
+}
+
 if [ "$MODE" = zk-twice ]; then
   KIND_A=zookeeper LABEL_A=zookeeper-1 KIND_B=zookeeper LABEL_B=zookeeper-2
 else
   KIND_A=zookeeper LABEL_A=zookeeper KIND_B=zkrs LABEL_B=zkrs
 fi
-if ! start_server "$WORK/a" "$KIND_A"; then PORT_A=; else PORT_A=$PORT; fi
-if [ -n "$PORT_A" ] && start_server "$WORK/b" "$KIND_B"; then PORT_B=$PORT; else PORT_B=; fi
+START=start_server
+if [ "$ENSEMBLE" = 1 ]; then
+  START=start_ensemble
+  LABEL_A=$LABEL_A-follower LABEL_B=$LABEL_B-follower
+  # /zookeeper/config holds each ensemble's server lines: same text, other ports.
+  EXTRA+=(--mask-config-ports)
+  mkdir -p "$OUT"
+  rm -f "$OUT"/*-ensemble-s*.log
+fi
+if ! $START "$WORK/a" "$KIND_A"; then PORT_A=; else PORT_A=$PORT; fi
+if [ -n "$PORT_A" ] && $START "$WORK/b" "$KIND_B"; then PORT_B=$PORT; else PORT_B=; fi
 if [ -z "$PORT_A" ] || [ -z "$PORT_B" ]; then
   echo "seeds=0 ops=0 mismatches=0 (a server did not start)"
   echo "0 passed, $SEEDS failed"

@@ -46,6 +46,10 @@ pub struct DriverConfig {
     pub close_timeout: Duration,
     /// Requested session timeout.
     pub session_timeout_ms: i32,
+    /// Node data that is a dynamic configuration (`server.N=host:port:port...;host:port` lines,
+    /// as `/zookeeper/config` holds on an ensemble member) is printed with every port as `P`
+    /// (see [`mask_config_ports`]): two ensembles on one host cannot have the same ports.
+    pub mask_config_ports: bool,
 }
 
 impl Default for DriverConfig {
@@ -56,8 +60,36 @@ impl Default for DriverConfig {
             reply_timeout: Duration::from_secs(5),
             close_timeout: Duration::from_secs(3),
             session_timeout_ms: 30_000,
+            mask_config_ports: false,
         }
     }
+}
+
+/// If `data` is a dynamic configuration (it starts with `server.`), the same text with each
+/// run of digits that follows a `:` replaced by `P` (`server.1=127.0.0.1:P:P:participant;
+/// 127.0.0.1:P`); anything else unchanged. The length is not changed in the Stat (both
+/// sides' ports must have as many digits for `dataLength` to agree: tests/quorum/ensemble.py
+/// hands out ports in 10000-32767).
+pub fn mask_config_ports(data: Option<&[u8]>) -> Option<std::borrow::Cow<'_, [u8]>> {
+    let d = data?;
+    if !d.starts_with(b"server.") {
+        return Some(std::borrow::Cow::Borrowed(d));
+    }
+    let mut out = Vec::with_capacity(d.len());
+    let mut i = 0;
+    while i < d.len() {
+        out.push(d[i]);
+        if d[i] == b':' && d.get(i + 1).is_some_and(u8::is_ascii_digit) {
+            out.push(b'P');
+            i += 1;
+            while d.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+            continue;
+        }
+        i += 1;
+    }
+    Some(std::borrow::Cow::Owned(out))
 }
 
 /// One session slot on this server.
@@ -544,6 +576,15 @@ impl Driver {
         }
     }
 
+    /// Node data as text ([`show_data`]), ports masked if so configured.
+    fn show_data(&self, data: Option<&[u8]>) -> String {
+        if self.cfg.mask_config_ports {
+            show_data(mask_config_ports(data).as_deref())
+        } else {
+            show_data(data)
+        }
+    }
+
     /// The reply body as text, decoded by the request's type.
     fn render_body(&mut self, req: &Request, body: &[u8]) -> String {
         if body.is_empty() {
@@ -568,7 +609,7 @@ impl Driver {
                 let r = GetDataResponse::from_bytes(body).ok()?;
                 format!(
                     "{} {}",
-                    show_data(r.data.as_deref()),
+                    self.show_data(r.data.as_deref()),
                     self.norm.stat(&r.stat)
                 )
             }
@@ -631,7 +672,7 @@ impl Driver {
             MultiResult::GetChildren(c) => format!("children {}", self.norm.sorted(&c.children)),
             MultiResult::GetData(d) => format!(
                 "data {} {}",
-                show_data(d.data.as_deref()),
+                self.show_data(d.data.as_deref()),
                 self.norm.stat(&d.stat)
             ),
             MultiResult::Error(e) => format!("error {e}"),

@@ -31,6 +31,8 @@ options:
   --zxid MODE        offset (default) | raw | ordinal
   --barrier KIND     exists (default) | ping
   --fresh-per-seed   with a launch mode: new servers (empty dataDirs) for every seed
+  --mask-config-ports  print data that is a dynamic config (`server.N=...`, /zookeeper/config
+                     on an ensemble member) with every port as P (ensembles on one host)
   --out DIR          transcripts and diffs (default target/difftest)
   --print-program S  print the generated steps of seed S and exit
 
@@ -134,6 +136,7 @@ fn parse_args() -> Result<Args> {
                 }
             }
             "--fresh-per-seed" => a.fresh_per_seed = true,
+            "--mask-config-ports" => a.driver.mask_config_ports = true,
             "--out" => a.out = PathBuf::from(val()?),
             "--print-program" => a.print_program = Some(val()?.parse().context("seed")?),
             "-h" | "--help" => {

@@ -347,3 +347,23 @@ fn acl_normalization_sorts_only_auth_expanded_digest_runs() {
     ];
     assert_eq!(n.client_infos(&infos), "[digest:u1,ip:127.0.0.1]");
 }
+
+#[test]
+fn config_port_masking_only_touches_dynamic_configs() {
+    use zkrs_difftest::driver::mask_config_ports;
+    let cfg = b"server.1=127.0.0.1:29169:32746:participant;127.0.0.1:32614\nversion=0";
+    assert_eq!(
+        mask_config_ports(Some(cfg)).as_deref(),
+        Some(&b"server.1=127.0.0.1:P:P:participant;127.0.0.1:P\nversion=0"[..])
+    );
+    // Two ensembles' configs differing only in ports render equal.
+    let other = b"server.1=127.0.0.1:10001:10002:participant;127.0.0.1:10003\nversion=0";
+    assert_eq!(mask_config_ports(Some(cfg)), mask_config_ports(Some(other)));
+    // Anything else is left alone, null stays null.
+    assert_eq!(
+        mask_config_ports(Some(b"a:123")).as_deref(),
+        Some(&b"a:123"[..])
+    );
+    assert_eq!(mask_config_ports(Some(b"")).as_deref(), Some(&b""[..]));
+    assert_eq!(mask_config_ports(None), None);
+}

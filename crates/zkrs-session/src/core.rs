@@ -35,7 +35,7 @@ use crate::auth::ip::java_host_address;
 use crate::clock::Clock;
 use crate::config::CoreConfig;
 use crate::connection::{ConnState, Connection, Held, Queued};
-use crate::core_role::{new_session_tracker, CoreRole};
+use crate::core_role::{init_quorum_config_node, new_session_tracker, CoreRole};
 use crate::learner_front::LearnerFront;
 use crate::learner_requests::LearnerSyncs;
 use crate::output::Output;
@@ -134,16 +134,13 @@ pub struct ServerCore {
 const OUT_ARENA_BLOCK: usize = 16 * 1024;
 
 impl ServerCore {
-    /// A server with an empty data tree.
+    /// A server with an empty data tree (`/zookeeper/config` as in [`ServerCore::from_state`]).
     pub fn new(config: CoreConfig, now: Clock) -> Self {
-        let mut tree = DataTree::with_config(TreeConfig {
+        let tree = DataTree::with_config(TreeConfig {
             extended_types_enabled: config.extended_types_enabled,
             digest_enabled: config.digest_enabled,
             watch_model: WATCH_MODEL,
         });
-        if !config.quorum_config.is_empty() {
-            tree.set_config_data(Bytes::from(config.quorum_config.clone().into_bytes()));
-        }
         Self::from_state(config, tree, std::iter::empty(), now)
     }
 
@@ -151,6 +148,10 @@ impl ServerCore {
     /// that were live in it (`sessionsWithTimeout`), which are tracked afresh from `now`. New
     /// zxids continue after `tree.last_processed_zxid()`. The tree's watch tables are reset to
     /// [`WATCH_MODEL`] (watches belong to connections, so a restored tree has none).
+    ///
+    /// A quorum member (a non-empty [`CoreConfig::quorum_config`]) writes its own
+    /// configuration into `/zookeeper/config` as `QuorumPeerMain` does before serving
+    /// (`QuorumPeer.initConfigInZKDatabase`; see `init_quorum_config_node`).
     pub fn from_state(
         config: CoreConfig,
         mut tree: DataTree,
@@ -159,6 +160,9 @@ impl ServerCore {
     ) -> Self {
         if tree.config().watch_model != WATCH_MODEL {
             tree.set_watch_model(WATCH_MODEL);
+        }
+        if !config.quorum_config.is_empty() {
+            init_quorum_config_node(&mut tree, &config.quorum_config, now);
         }
         let tracker = new_session_tracker(&config, CoreRole::Standalone, sessions, now);
         let next_container_check = if config.container_check_interval_ms > 0 {

@@ -2,6 +2,7 @@
 //! that come with quorum membership (role changes, serving or not, a state replaced by the
 //! leader's).
 
+use bytes::Bytes;
 use zkrs_datatree::DataTree;
 
 use crate::clock::Clock;
@@ -72,6 +73,23 @@ pub(crate) fn new_session_tracker(
     tracker
 }
 
+/// `ZKDatabase.initConfigInZKDatabase(qv)`: `/zookeeper/config` gets the member's own
+/// configuration `text` (`QuorumVerifier.toString()`, as zkrs-config's `to_config_string`
+/// writes it) through `setData(path, text, version -1, zxid = the config's version, now)`:
+/// Stat version -1, mzxid the `version=` value (hex, 0 for a static config), mtime now; no
+/// lastProcessedZxid change, and no digest change (the `/zookeeper/` subtree is not digested).
+/// `QuorumPeerMain` does it before the peer serves; a learner does it again after loading a
+/// SNAP from its leader when reconfig is disabled (`Learner.syncWithLeader`).
+pub(crate) fn init_quorum_config_node(tree: &mut DataTree, text: &str, now: Clock) {
+    let version = text
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("version="))
+        .and_then(|v| i64::from_str_radix(v.trim(), 16).ok())
+        .unwrap_or(0);
+    tree.init_config_node(Bytes::from(text.to_owned()), version, now.wall_ms);
+}
+
 impl ServerCore {
     /// The role this core plays.
     pub fn role(&self) -> CoreRole {
@@ -118,7 +136,9 @@ impl ServerCore {
     /// Replaces the tree and the sessions (after a SNAP from the leader, or reloading the
     /// database after a TRUNC), keeping nothing of the old state: every client connection is
     /// closed, pending txns, forwarded requests and syncs are dropped, the digest history
-    /// restarts, and the sessions are tracked afresh from `now`.
+    /// restarts, and the sessions are tracked afresh from `now`. A quorum member with reconfig
+    /// disabled then writes its own configuration into `/zookeeper/config` again, over the
+    /// leader's (`Learner.syncWithLeader` after `deserializeSnapshot`).
     pub fn replace_state(
         &mut self,
         mut tree: DataTree,
@@ -128,6 +148,9 @@ impl ServerCore {
         self.close_all_connections();
         if tree.config().watch_model != WATCH_MODEL {
             tree.set_watch_model(WATCH_MODEL);
+        }
+        if !self.config.quorum_config.is_empty() && !self.config.reconfig_enabled {
+            init_quorum_config_node(&mut tree, &self.config.quorum_config, now);
         }
         self.tree = tree;
         self.drop_pending();

@@ -1041,3 +1041,69 @@ impl Quorum {
         (conn, frames[0].connect().clone())
     }
 }
+
+/// `/zookeeper/config` of a quorum member, as a client of a Java 3.8 follower reads it
+/// (`QuorumPeer.initConfigInZKDatabase`): the member's own config text, Stat version -1,
+/// mzxid = the config's version, aversion -1, outside the digest. Found by the differential
+/// test against a follower (tests/differential/run.sh --ensemble): zkrs members had an empty
+/// node with version 0.
+#[test]
+fn quorum_members_hold_their_own_config_in_zookeeper_config() {
+    use zkrs_datatree::DataTree;
+    const CONFIG: &str = "server.1=127.0.0.1:2888:3888:participant;127.0.0.1:2181\n\
+                          server.2=127.0.0.1:2889:3889:participant;127.0.0.1:2182\n\
+                          server.3=127.0.0.1:2890:3890:participant;127.0.0.1:2183\n\
+                          version=0";
+    let now = Clock {
+        mono_ms: START_MONO,
+        wall_ms: START_WALL,
+    };
+    let config = CoreConfig {
+        quorum_config: CONFIG.into(),
+        ..CoreConfig::default()
+    };
+    let standalone = ServerCore::new(CoreConfig::default(), now);
+    let check = |core: &ServerCore, what: &str| {
+        let node = core.tree().node("/zookeeper/config").expect("config node");
+        assert_eq!(node.data.as_deref(), Some(CONFIG.as_bytes()), "{what}");
+        let st = core.tree().stat("/zookeeper/config").expect("stat");
+        assert_eq!(
+            (st.version, st.mzxid, st.czxid, st.aversion, st.data_length),
+            (-1, 0, 0, -1, CONFIG.len() as i32),
+            "{what}: {st:?}"
+        );
+        assert_eq!(core.tree().digest(), standalone.tree().digest(), "{what}");
+        assert_eq!(core.last_processed_zxid(), 0, "{what}");
+    };
+
+    // Started (empty or loaded from disk) as a follower, a leader or an observer.
+    for role in [CoreRole::Follower, CoreRole::Leader, CoreRole::Observer] {
+        let core = ServerCore::new(config.clone(), now).with_role(role, now);
+        check(&core, &format!("{role:?}"));
+        let core = ServerCore::from_state(config.clone(), DataTree::new(), [], now);
+        check(&core, "from_state");
+    }
+
+    // A SNAP from a leader whose node says something else: the learner's own config again.
+    let mut core = ServerCore::new(config.clone(), now).with_role(CoreRole::Follower, now);
+    let mut leader_tree = DataTree::new();
+    leader_tree.init_config_node(Bytes::from_static(b"server.9=a:1:2\nversion=0"), 0, 1);
+    core.replace_state(leader_tree, [], now);
+    check(&core, "after a SNAP");
+
+    // A config version (after a reconfig) is the mzxid; lastProcessedZxid does not move.
+    let reconfigured = CoreConfig {
+        quorum_config: "server.1=127.0.0.1:2888:3888:participant;127.0.0.1:2181\n\
+                        version=100000002"
+            .into(),
+        ..CoreConfig::default()
+    };
+    let core = ServerCore::new(reconfigured, now).with_role(CoreRole::Follower, now);
+    let st = core.tree().stat("/zookeeper/config").expect("stat");
+    assert_eq!((st.version, st.mzxid), (-1, 0x1_0000_0002));
+    assert_eq!(core.last_processed_zxid(), 0);
+
+    // Standalone: the empty node of a fresh tree.
+    let st = standalone.tree().stat("/zookeeper/config").expect("stat");
+    assert_eq!((st.version, st.mzxid, st.data_length), (0, 0, 0));
+}

@@ -945,10 +945,13 @@ impl Node {
             }
             ZabOutput::Revalidate {
                 handler,
+                sid,
                 session_id,
                 timeout_ms,
             } => {
-                let valid = self.core.revalidate_session(0, session_id, timeout_ms, now);
+                let valid = self
+                    .core
+                    .revalidate_session(sid, session_id, timeout_ms, now);
                 if let Role::Leading(l) = &mut self.role {
                     l.revalidate_answer(handler, session_id, valid);
                 }

@@ -376,8 +376,14 @@ impl Leader {
             (HandlerState::Broadcast, Some(PacketType::Revalidate)) => {
                 match packet::read_revalidate_request(p.data.as_ref()) {
                     Some((session_id, timeout_ms)) => {
+                        let sid = self
+                            .handlers
+                            .get(&handler)
+                            .and_then(|h| h.sid)
+                            .unwrap_or_default();
                         self.outputs.push_back(ZabOutput::Revalidate {
                             handler,
+                            sid,
                             session_id,
                             timeout_ms,
                         })

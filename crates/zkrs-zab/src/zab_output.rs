@@ -53,6 +53,7 @@ pub enum ZabOutput {
     /// `Leader::revalidate_answer`.
     Revalidate {
         handler: HandlerId,
+        sid: u64,
         session_id: i64,
         timeout_ms: i32,
     },

@@ -492,3 +492,22 @@ fn a_single_voter_leads_alone() {
         zxid: Zxid::new(1, 1)
     }));
 }
+
+#[test]
+fn revalidate_names_the_learner_that_asks() {
+    // The core makes that learner the session's owner; a wrong sid makes the learner's next
+    // forwarded write fail with SESSIONMOVED.
+    let (mut l, _) = establish(&[Zxid::new(1, 1)], [Zxid::new(1, 1), Zxid::new(1, 1)]);
+    let p = packet::with_data(
+        PacketType::Revalidate,
+        Zxid(-1),
+        packet::revalidate_request(0x77, 30_000),
+    );
+    l.handle_learner_packet(11, p, 9);
+    assert!(drain(&mut l).contains(&ZabOutput::Revalidate {
+        handler: 11,
+        sid: 1,
+        session_id: 0x77,
+        timeout_ms: 30_000
+    }));
+}

@@ -550,10 +550,10 @@ impl Driver {
             }
             ZabOutput::Revalidate {
                 handler,
+                sid,
                 session_id,
                 timeout_ms,
             } => {
-                let sid = 0;
                 let valid = self
                     .core
                     .revalidate_session(sid, session_id, timeout_ms, now);
