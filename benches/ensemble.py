@@ -126,7 +126,7 @@ def main():
     ap.add_argument("--kinds", default="java,zkrs")
     ap.add_argument("--out", default=str(ROOT / "target" / "bench" / "ensemble"))
     a = ap.parse_args()
-    out_dir = Path(a.out)
+    out_dir = Path(a.out).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     results = [run_kind(k, a.quick, out_dir) for k in a.kinds.split(",")]
     (out_dir / "results.json").write_text(json.dumps(results, indent=1))
