@@ -149,13 +149,7 @@ async fn read_loop(
                         continue;
                     }
                     Err(e) => {
-                        let _ = events
-                            .send(PeerEvent::Closed {
-                                side,
-                                reason: format!("bad snapshot stream: {e}"),
-                            })
-                            .await;
-                        return;
+                        return closed(&events, side, format!("bad snapshot stream: {e}")).await;
                     }
                 }
             }
@@ -177,15 +171,7 @@ async fn read_loop(
                         return;
                     }
                 }
-                Err(e) => {
-                    let _ = events
-                        .send(PeerEvent::Closed {
-                            side,
-                            reason: format!("malformed packet: {e}"),
-                        })
-                        .await;
-                    return;
-                }
+                Err(e) => return closed(&events, side, format!("malformed packet: {e}")).await,
             }
         }
         buf.reserve(READ_CHUNK);
@@ -233,14 +219,8 @@ async fn write_loop(
                     sessions,
                 } => {
                     encode_quorum_packet(&zkrs_zab::packet::bare(PacketType::Snap, zxid), &mut out);
-                    if write_half.write_all(&out).await.is_err() {
-                        let _ = events
-                            .send(PeerEvent::Closed {
-                                side,
-                                reason: "write error".into(),
-                            })
-                            .await;
-                        return;
+                    if let Err(e) = write_half.write_all(&out).await {
+                        return closed(&events, side, format!("write error: {e}")).await;
                     }
                     out.clear();
                     // Serialized on a blocking thread: a large tree must not hold up this
@@ -255,41 +235,29 @@ async fn write_loop(
                     {
                         Ok(b) => b,
                         Err(e) => {
-                            let _ = events
-                                .send(PeerEvent::Closed {
-                                    side,
-                                    reason: format!("serializing the snapshot: {e}"),
-                                })
-                                .await;
-                            return;
+                            let reason = format!("serializing the snapshot: {e}");
+                            return closed(&events, side, reason).await;
                         }
                     };
-                    if write_half.write_all(&bytes).await.is_err() {
-                        let _ = events
-                            .send(PeerEvent::Closed {
-                                side,
-                                reason: "write error".into(),
-                            })
-                            .await;
-                        return;
+                    if let Err(e) = write_half.write_all(&bytes).await {
+                        return closed(&events, side, format!("write error: {e}")).await;
                     }
                 }
             }
         }
         if !out.is_empty() {
             if let Err(e) = write_half.write_all(&out).await {
-                let _ = events
-                    .send(PeerEvent::Closed {
-                        side,
-                        reason: format!("write error: {e}"),
-                    })
-                    .await;
-                return;
+                return closed(&events, side, format!("write error: {e}")).await;
             }
             out.clear();
         }
     }
     let _ = write_half.shutdown().await;
+}
+
+/// Reports the link closed (the core task may be gone already: then nobody listens).
+async fn closed(events: &mpsc::Sender<PeerEvent>, side: LinkSide, reason: String) {
+    let _ = events.send(PeerEvent::Closed { side, reason }).await;
 }
 
 /// Connects to `addrs` (resolved now, each tried in turn) within `timeout`.

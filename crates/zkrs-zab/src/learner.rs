@@ -100,16 +100,14 @@ pub enum LearnerPhase {
     Ended,
 }
 
-/// How the leader synchronizes this learner (`QuorumPeer.SyncMode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SyncMode {
-    /// Replay of committed proposals on top of the local state.
-    Diff,
-    /// Cut the local log back, then replay.
-    Trunc,
-    /// Replace the tree by the leader's snapshot, then replay.
-    Snap,
-}
+/// How the leader synchronizes this learner (`QuorumPeer.SyncMode`): the type the leader's
+/// `LearnerHandler` uses too.
+pub use crate::learner_handler::SyncMode;
+
+/// The most packets kept while a persistence report is awaited. The leader sends without
+/// bound while a learner's disk is slow; past this the learner gives up and resyncs rather
+/// than buffer without limit (the link's own queue is bounded too).
+pub const MAX_BUFFERED_PACKETS: usize = 100_000;
 
 /// Where the learner is in its own sequence of steps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -310,6 +308,12 @@ impl Learner {
         }
         self.last_heard_ms = now_ms;
         if self.wait.is_some() {
+            if self.buffered.len() >= MAX_BUFFERED_PACKETS {
+                self.shut_down(format!(
+                    "more than {MAX_BUFFERED_PACKETS} packets arrived while the disk was busy"
+                ));
+                return;
+            }
             self.buffered.push_back(packet);
             return;
         }

@@ -522,6 +522,25 @@ fn leader_info_higher_epoch_persists_before_ackepoch() {
 }
 
 #[test]
+fn packets_held_during_a_slow_disk_are_bounded() {
+    let mut l = Learner::new(config(), start(3, 2, z(2, 9)), 0);
+    drain(&mut l);
+    l.handle_connected(0);
+    l.handle_packet(leader_info(4), 0);
+    drain(&mut l);
+    // The acceptedEpoch write never completes; the leader keeps sending.
+    for _ in 0..zkrs_zab::learner::MAX_BUFFERED_PACKETS {
+        l.handle_packet(diff(z(2, 9)), 0);
+    }
+    assert_ne!(l.phase(), LearnerPhase::Ended);
+    l.handle_packet(diff(z(2, 9)), 0);
+    assert_eq!(l.phase(), LearnerPhase::Ended);
+    assert!(l
+        .shutdown_reason()
+        .is_some_and(|r| r.contains("disk was busy")));
+}
+
+#[test]
 fn leader_info_equal_epoch_acks_with_minus_one() {
     let mut l = Learner::new(config(), start(4, 2, z(2, 9)), 0);
     drain(&mut l);
