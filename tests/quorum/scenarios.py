@@ -21,6 +21,10 @@ SNAP_CFG = {"snapshotSizeFactor": -1}
 SNAP_WRITES = 700
 # Well inside the committedLog: DIFF.
 DIFF_WRITES = 100
+# A leader with TXNLOG_CFG DIFF-syncs a learner SNAP_WRITES behind from its on-disk txn log
+# (LearnerHandler's "Using txnlog and committedLog"): the log files (64 KiB preallocation)
+# are far below snapshotSizeFactor times the snapshot's size.
+TXNLOG_CFG = {"snapshotSizeFactor": 100000, "preAllocSize": 64}
 
 
 def others(ens: Ensemble, *excluded: Member) -> list[Member]:

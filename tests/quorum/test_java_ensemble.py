@@ -46,6 +46,17 @@ def test_java_follower_restart_catches_up(make_ensemble, workload):
     S.follower_catch_up(ens, workload, follower, writes=600)
 
 
+def test_java_follower_diff_from_txnlog(make_ensemble, workload):
+    """The reference for DIFF from the on-disk txn log: with a large snapshotSizeFactor
+    and small log files, a follower 700 writes behind (beyond the 500 txns of the
+    committedLog) gets DIFF, not SNAP."""
+    ens = make_ensemble(["java"] * 3, extra_cfg=S.TXNLOG_CFG)
+    leader = ens.start()
+    follower = next(m for m in ens.participants if m is not leader)
+    assert S.follower_catch_up(ens, workload, follower, writes=S.SNAP_WRITES,
+                               expected=("DIFF",), restart_after=False) == "DIFF"
+
+
 def test_java_follower_sync_diff_and_snap(make_ensemble, workload):
     """The Java leader's choice that the zkrs/mixed tests rely on: with
     snapshotSizeFactor=-1 (no sync from the on-disk txn log), a follower 100 writes behind

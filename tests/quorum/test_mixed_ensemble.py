@@ -71,6 +71,18 @@ def test_mixed_java_follower_truncated_by_zkrs_leader(make_ensemble, workload):
     assert S.trunc_uncommitted_tail(ens, workload) == "TRUNC"
 
 
+def test_mixed_java_follower_diff_from_zkrs_txnlog(make_ensemble, workload):
+    """zkrs s3 leads; Java s1 misses 700 writes (beyond the committed log) and is
+    DIFF-synced from the zkrs leader's on-disk txn log, then restarts with the same tree."""
+    ens = make_ensemble(["java", "java", "zkrs"], extra_cfg=S.TXNLOG_CFG)
+    ens.start(sids=[3], wait=False)
+    time.sleep(0.5)
+    leader = ens.start(sids=[1, 2])
+    assert leader.sid == 3, f"expected zkrs s3 to lead, got s{leader.sid}"
+    assert S.follower_catch_up(ens, workload, ens[1], writes=S.SNAP_WRITES,
+                               expected=("DIFF",)) == "DIFF"
+
+
 def test_mixed_zkrs_leads_java_followers_and_observer(make_ensemble, workload):
     """zkrs s4 (the highest sid, started first) leads Java followers s1, s2 and a Java
     observer s3. Writes through every member; a Java follower and the Java observer each

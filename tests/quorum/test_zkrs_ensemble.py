@@ -54,6 +54,15 @@ def test_zkrs_follower_kill9_restart_diff(make_ensemble, workload):
                         expected=("DIFF",))
 
 
+def test_zkrs_follower_diff_from_txnlog(make_ensemble, workload):
+    """A follower 700 writes behind (beyond the committed log of 500) is DIFF-synced from
+    the leader's on-disk txn log when snapshotSizeFactor allows it, as Java does."""
+    ens = make_ensemble(["zkrs"] * 3, extra_cfg=S.TXNLOG_CFG)
+    leader = ens.start()
+    follower = next(m for m in ens.participants if m is not leader)
+    S.follower_catch_up(ens, workload, follower, writes=S.SNAP_WRITES, expected=("DIFF",))
+
+
 def test_zkrs_snap_far_behind(make_ensemble, workload):
     """A member down during 700 writes with snapCount=100 (several snapshots and log
     rolls meanwhile) and snapshotSizeFactor=-1 is synced by SNAP."""

@@ -27,6 +27,7 @@ const PRE_ALLOC_SIZE_KB: (&str, i64) = ("preAllocSize", 65_536);
 const GLOBAL_OUTSTANDING_LIMIT: (&str, i32) = ("globalOutstandingLimit", 1000);
 const MAX_CNXNS: (&str, i32) = ("maxCnxns", 0);
 const COMMIT_LOG_COUNT: (&str, i32) = ("commitLogCount", 500);
+const SNAPSHOT_SIZE_FACTOR: (&str, f64) = ("snapshotSizeFactor", 0.33);
 const FSYNC_WARNING_MS: (&str, i64) = ("fsync.warningthresholdms", 1000);
 const FORCE_SYNC: (&str, &str) = ("forceSync", "yes");
 const SKIP_ACL: (&str, &str) = ("skipACL", "no");
@@ -208,6 +209,15 @@ impl SystemProperties {
             .and_then(java::parse_int)
             .unwrap_or(COMMIT_LOG_COUNT.1)
             .max(COMMIT_LOG_COUNT.1)
+    }
+
+    /// `snapshotSizeFactor` (0.33): a leader DIFF-syncs a learner behind its committed log from
+    /// the txn log files when they are at most this fraction of the newest snapshot's size;
+    /// negative disables it. Read with `Double.parseDouble`; invalid gives 0.33.
+    pub fn snapshot_size_factor(&self) -> f64 {
+        self.get(SNAPSHOT_SIZE_FACTOR.0)
+            .and_then(java_parse_double)
+            .unwrap_or(SNAPSHOT_SIZE_FACTOR.1)
     }
 
     /// `forceSync` (yes): fsync the txn log; only the exact value `no` disables it.
@@ -407,6 +417,16 @@ impl SystemProperties {
                 }
             }
         }
+        if let Some(v) = self.get(SNAPSHOT_SIZE_FACTOR.0) {
+            if java_parse_double(v).is_none() {
+                warn(
+                    SNAPSHOT_SIZE_FACTOR.0,
+                    v,
+                    "a number",
+                    format!("the default {}", SNAPSHOT_SIZE_FACTOR.1),
+                );
+            }
+        }
         if let Some(v) = self.get(SNAP_COUNT.0) {
             if java::decode_int(v).is_some_and(|n| n < 2) {
                 warn(SNAP_COUNT.0, v, "at least 2", "2".to_owned());
@@ -484,6 +504,28 @@ impl SystemProperties {
     }
 }
 
+/// `Double.parseDouble`: surrounding whitespace ignored, an optional `d`/`f` suffix, decimal
+/// or exponent notation, `NaN` and `Infinity`.
+fn java_parse_double(s: &str) -> Option<f64> {
+    let t = s.trim();
+    let t = t
+        .strip_suffix(['d', 'D', 'f', 'F'])
+        .filter(|r| !r.is_empty())
+        .unwrap_or(t);
+    match t {
+        "NaN" => Some(f64::NAN),
+        "Infinity" | "+Infinity" => Some(f64::INFINITY),
+        "-Infinity" => Some(f64::NEG_INFINITY),
+        _ if t
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-')) =>
+        {
+            t.parse().ok()
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -497,6 +539,29 @@ mod tests {
     }
 
     #[test]
+    fn snapshot_size_factor_reads_like_parse_double() {
+        assert_eq!(
+            props(&[("snapshotSizeFactor", " 0.5 ")]).snapshot_size_factor(),
+            0.5
+        );
+        assert_eq!(
+            props(&[("snapshotSizeFactor", "-1")]).snapshot_size_factor(),
+            -1.0
+        );
+        assert_eq!(
+            props(&[("snapshotSizeFactor", "2d")]).snapshot_size_factor(),
+            2.0
+        );
+        assert_eq!(
+            props(&[("snapshotSizeFactor", "1e1")]).snapshot_size_factor(),
+            10.0
+        );
+        let bad = props(&[("snapshotSizeFactor", "lots")]);
+        assert_eq!(bad.snapshot_size_factor(), 0.33);
+        assert_eq!(bad.validate("zoo.cfg").len(), 1);
+    }
+
+    #[test]
     fn defaults() {
         let p = SystemProperties::new();
         assert_eq!(p.snap_count(), 100_000);
@@ -507,6 +572,7 @@ mod tests {
         assert_eq!(p.global_outstanding_limit(), 1000);
         assert_eq!(p.max_cnxns(), 0);
         assert_eq!(p.commit_log_count(), 500);
+        assert_eq!(p.snapshot_size_factor(), 0.33);
         assert!(p.force_sync());
         assert_eq!(p.fsync_warning_threshold_ms(), 1000);
         assert!(!p.skip_acl());

@@ -72,6 +72,8 @@ pub struct QuorumSettings {
     pub quorum_addrs: BTreeMap<u64, Vec<(String, u16)>>,
     /// `cnxTimeout` in ms.
     pub cnx_timeout_ms: u64,
+    /// `snapshotSizeFactor`: the limit on txn log files a DIFF may be read from.
+    pub snapshot_size_factor: f64,
 }
 
 impl QuorumSettings {
@@ -87,7 +89,9 @@ impl QuorumSettings {
             init_limit_ticks: u64::try_from(cfg.init_limit).unwrap_or(10).max(1),
             sync_limit_ticks: u64::try_from(cfg.sync_limit).unwrap_or(5).max(1),
             verifier,
-            commit_log_count: zkrs_zab::zab_config::DEFAULT_COMMIT_LOG_COUNT,
+            commit_log_count: usize::try_from(cfg.system_properties.commit_log_count())
+                .unwrap_or(zkrs_zab::zab_config::DEFAULT_COMMIT_LOG_COUNT),
+            txn_log_sync_enabled: cfg.system_properties.snapshot_size_factor() >= 0.0,
         };
         let props = &cfg.system_properties;
         let cnx_timeout_ms = u64::try_from(props.get_int("cnxTimeout", 5000))
@@ -135,6 +139,7 @@ impl QuorumSettings {
             quorum_listen,
             quorum_addrs,
             cnx_timeout_ms,
+            snapshot_size_factor: props.snapshot_size_factor(),
         })
     }
 }

@@ -110,6 +110,8 @@ pub struct Node {
     pub tolerate_known_bugs: bool,
     /// Bumped at every role change: names the role an epoch or snapshot write belongs to.
     role_generation: u64,
+    /// `snapshotSizeFactor` for DIFFs from the on-disk log (negative: disabled).
+    pub snapshot_size_factor: f64,
 }
 
 fn storage_options(core: &CoreConfig) -> StorageOptions {
@@ -160,6 +162,7 @@ impl Node {
             initial_counter: None,
             tolerate_known_bugs: false,
             role_generation: 0,
+            snapshot_size_factor: zkrs_storage::DEFAULT_SNAPSHOT_SIZE_FACTOR,
         }
     }
 
@@ -876,6 +879,34 @@ impl Node {
         }
     }
 
+    /// `ZabOutput::ReadTxnLog`, as the driver's `read_txn_log_for_diff` does it.
+    fn read_txns_for_diff(
+        &self,
+        from: Zxid,
+        up_to: Zxid,
+    ) -> Option<Vec<zkrs_zab::CommittedProposal>> {
+        let storage = self.storage.as_ref()?;
+        match zkrs_storage::read_txns_for_diff(
+            &self.fs,
+            storage.snap_dir(),
+            storage.log_dir(),
+            from.raw(),
+            up_to.raw(),
+            self.snapshot_size_factor,
+            storage.options().log_read,
+        ) {
+            Ok(zkrs_storage::DiffLog::Txns(txns)) => Some(
+                txns.into_iter()
+                    .map(|t| zkrs_zab::CommittedProposal {
+                        zxid: Zxid(t.zxid()),
+                        txn: t.bytes,
+                    })
+                    .collect(),
+            ),
+            Ok(zkrs_storage::DiffLog::Unavailable(_)) | Err(_) => None,
+        }
+    }
+
     fn carry_out(&mut self, out: ZabOutput, ctx: &mut NodeCtx<'_>) {
         let now = ctx.clock();
         match out {
@@ -908,6 +939,18 @@ impl Node {
                         link: handler,
                         bytes: out.freeze(),
                     });
+                }
+            }
+            ZabOutput::ReadTxnLog {
+                handler,
+                from,
+                up_to,
+            } => {
+                // The driver reads off the core task; here the read is immediate (the engine
+                // tests cover a committed log that moves on meanwhile).
+                let txns = self.read_txns_for_diff(from, up_to);
+                if let Role::Leading(l) = &mut self.role {
+                    l.handle_txn_log_read(handler, txns, now.mono_ms);
                 }
             }
             ZabOutput::CloseLearner { handler, .. } => {

@@ -131,6 +131,7 @@ impl Simulation {
                 sync_limit_ticks: config.sync_limit_ticks,
                 verifier: verifier.clone(),
                 commit_log_count: config.commit_log_count,
+                txn_log_sync_enabled: true,
             };
             let core = CoreConfig {
                 server_id: sid as u8,

@@ -20,6 +20,8 @@
 //! - `log_scan`: [`LogFileScan`], the sans-IO reading of one log file.
 //! - `txn_log`: [`FileTxnLog`], the writer (append, flush + fsync, roll).
 //! - `txn_log_reader`: [`TxnLogReader`], the iterator over a log directory from a zxid.
+//! - `diff_log`: [`read_txns_for_diff`], the logged txns a leader DIFF-syncs a learner from
+//!   when the learner is behind its in-memory committed log (`snapshotSizeFactor`).
 //! - `torn_tail`: [`TornTail`], a crash-cut end of the log.
 //! - `log_files`: choosing files for a zxid, last logged zxid, truncation, repair.
 //! - `snapshot_writer`, `snapshot_reader`, `snapshot_order`, `snapshot_format_error`: the
@@ -40,6 +42,7 @@
 #![forbid(unsafe_code)]
 
 pub mod compression;
+pub mod diff_log;
 pub mod epoch_file;
 pub mod epochs;
 pub mod error;
@@ -67,6 +70,7 @@ pub mod txn_log;
 pub mod txn_log_reader;
 
 pub use compression::SnapshotCompression;
+pub use diff_log::{read_txns_for_diff, DiffLog, DEFAULT_SNAPSHOT_SIZE_FACTOR};
 pub use epochs::Epochs;
 pub use error::StorageError;
 pub use file_snap::{FileSnap, SnapshotFile};

@@ -27,7 +27,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use bytes::Bytes;
 use zkrs_jute::{OpCode, PacketType, QuorumPacket, Zxid};
 
-use crate::committed_log::CommittedLog;
+use crate::committed_log::{CommittedLog, CommittedProposal};
 use crate::learner_handler::{HandlerState, LearnerHandler, SyncMode};
 use crate::packet;
 use crate::zab_config::{ZabConfig, PROTOCOL_VERSION};
@@ -789,13 +789,91 @@ impl Leader {
     /// `LearnerHandler.syncFollower` + `startForwarding` + NEWLEADER, in one step: nothing
     /// can be committed in between because the leader is one value.
     fn sync_learner(&mut self, handler: HandlerId, now_ms: u64) {
+        let Some(h) = self.handlers.get_mut(&handler) else {
+            return;
+        };
+        let peer = h.peer_last_zxid;
+        if self.config.txn_log_sync_enabled {
+            if let Some(up_to) = Self::txn_log_range(&self.committed_log, self.last_committed, peer)
+            {
+                // `peerLastZxid < minCommittedLog && txnLogSyncEnabled`: the on-disk log may
+                // hold what the learner lacks; the shell reads it off this task.
+                h.state = HandlerState::AwaitingTxnLog;
+                self.outputs.push_back(ZabOutput::ReadTxnLog {
+                    handler,
+                    from: peer,
+                    up_to,
+                });
+                return;
+            }
+        }
+        self.finish_sync(handler, None, now_ms);
+    }
+
+    /// When a learner at `peer` is behind the committed log (or the log is empty), the last
+    /// zxid to read from the on-disk log: `minCommittedLog`, or the last committed zxid.
+    fn txn_log_range(log: &CommittedLog, last: Zxid, peer: Zxid) -> Option<Zxid> {
+        if peer >= last {
+            return None;
+        }
+        match log.min_zxid() {
+            None => Some(last),
+            Some(min) if peer >= min => None,
+            // A new-epoch peer right before the log needs nothing from the disk.
+            Some(min) if peer.counter() == 0 && Zxid::new(peer.epoch(), 1) >= min => None,
+            Some(min) => Some(min),
+        }
+    }
+
+    /// The shell's answer to `ZabOutput::ReadTxnLog`: the logged proposals from the learner's
+    /// zxid on (`None`: the log cannot serve this DIFF). The sync then goes on in one step,
+    /// from the disk's txns followed by the committed log as it is now; a gap between the two
+    /// (the committed log moved on while the disk was read, or the log ends early) means SNAP
+    /// (ZOOKEEPER-2418), never a discontinuous stream.
+    pub fn handle_txn_log_read(
+        &mut self,
+        handler: HandlerId,
+        txns: Option<Vec<CommittedProposal>>,
+        now_ms: u64,
+    ) {
+        let waiting = self
+            .handlers
+            .get(&handler)
+            .is_some_and(|h| h.state == HandlerState::AwaitingTxnLog);
+        if !waiting || self.phase == LeaderPhase::Ended {
+            return;
+        }
+        self.finish_sync(handler, txns, now_ms);
+    }
+
+    fn finish_sync(
+        &mut self,
+        handler: HandlerId,
+        disk: Option<Vec<CommittedProposal>>,
+        now_ms: u64,
+    ) {
         let Some(h) = self.handlers.get(&handler) else {
             return;
         };
         let peer = h.peer_last_zxid;
         let observer = h.observer;
         let mut queue: Vec<QuorumPacket> = Vec::new();
-        let mode = self.choose_sync(peer, &mut queue);
+        let mode = match disk {
+            None => self.choose_sync(&self.committed_log, peer, &mut queue),
+            Some(disk) => {
+                let min = self.committed_log.min_zxid();
+                let mut joined = CommittedLog::new(usize::MAX);
+                for p in disk {
+                    if min.is_none_or(|m| p.zxid < m) {
+                        joined.add(p.zxid, p.txn);
+                    }
+                }
+                for p in self.committed_log.iter() {
+                    joined.add(p.zxid, p.txn.clone());
+                }
+                self.choose_sync(&joined, peer, &mut queue)
+            }
+        };
         match mode {
             SyncMode::Snap => {
                 self.outputs.push_back(ZabOutput::SendSnapshot {
@@ -833,7 +911,12 @@ impl Leader {
     /// Chooses DIFF, TRUNC or SNAP for a learner whose last logged zxid is `peer` and queues
     /// the packets that go before NEWLEADER (`LearnerHandler.syncFollower` /
     /// `queueCommittedProposals`).
-    fn choose_sync(&self, peer: Zxid, queue: &mut Vec<QuorumPacket>) -> SyncMode {
+    fn choose_sync(
+        &self,
+        log: &CommittedLog,
+        peer: Zxid,
+        queue: &mut Vec<QuorumPacket>,
+    ) -> SyncMode {
         let last = self.last_committed;
         // A peer at the very start of an epoch (`epoch << 32`) has nothing to lose.
         let peer_new_epoch = peer.counter() == 0;
@@ -841,8 +924,7 @@ impl Leader {
             queue.push(packet::bare(PacketType::Diff, peer));
             return SyncMode::Diff;
         }
-        let (Some(min), Some(max)) = (self.committed_log.min_zxid(), self.committed_log.max_zxid())
-        else {
+        let (Some(min), Some(max)) = (log.min_zxid(), log.max_zxid()) else {
             return SyncMode::Snap;
         };
         if max != last {
@@ -866,7 +948,7 @@ impl Leader {
         let mut prev: Option<Zxid> = None;
         let mut header_sent = false;
         let mut mode = SyncMode::Diff;
-        for p in self.committed_log.iter() {
+        for p in log.iter() {
             if p.zxid <= peer {
                 prev = Some(p.zxid);
                 continue;

@@ -17,6 +17,8 @@ pub enum HandlerState {
     AwaitingAckEpoch,
     /// ACKEPOCH received; waiting for a quorum of them before the sync starts.
     AwaitingEpochQuorum,
+    /// Behind the committed log: waiting for the shell's read of the on-disk txn log.
+    AwaitingTxnLog,
     /// DIFF/TRUNC/SNAP and NEWLEADER sent; waiting for the ACK of NEWLEADER.
     AwaitingNewLeaderAck,
     /// NEWLEADER acknowledged; waiting for the leader to start serving (then UPTODATE).

@@ -25,6 +25,9 @@ pub struct ZabConfig {
     pub verifier: QuorumVerifier,
     /// How many committed proposals the leader keeps for DIFF (`commitLogCount`).
     pub commit_log_count: usize,
+    /// `isTxnLogSyncEnabled` (`snapshotSizeFactor >= 0`): a learner behind the committed log
+    /// may be DIFF-synced from the leader's on-disk txn log (`ZabOutput::ReadTxnLog`).
+    pub txn_log_sync_enabled: bool,
 }
 
 impl ZabConfig {

@@ -32,6 +32,15 @@ pub enum ZabOutput {
     /// tree as applied up to `zxid` to `handler`. Every `Commit` polled before this output has
     /// been applied when the shell takes the tree, so the tree is exactly at `zxid`.
     SendSnapshot { handler: HandlerId, zxid: Zxid },
+    /// Read the leader's on-disk txn log for a DIFF (`getProposalsFromTxnLog`): the logged
+    /// proposals from `from` (which must be the first) up to `up_to`, within the
+    /// `snapshotSizeFactor` limit; answer with `Leader::handle_txn_log_read` (`None` when the
+    /// log cannot serve it). Blocking work: never on the task that answers pings.
+    ReadTxnLog {
+        handler: HandlerId,
+        from: Zxid,
+        up_to: Zxid,
+    },
     /// Close the learner connection (a protocol error, a timeout, or the leader stepping down).
     CloseLearner { handler: HandlerId, reason: String },
     /// The core's txns up to and including `zxid` are committed by a quorum: apply them and

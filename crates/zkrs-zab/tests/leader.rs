@@ -34,6 +34,7 @@ fn config(my_id: u64, participants: &[u64], observers: &[u64]) -> ZabConfig {
         sync_limit_ticks: 5,
         verifier: verifier(participants, observers),
         commit_log_count: 500,
+        txn_log_sync_enabled: false,
     }
 }
 
@@ -88,9 +89,13 @@ fn log_of(zxids: &[Zxid]) -> CommittedLog {
 /// that has `history` committed, the learners at `peers` zxids, and returns the leader once
 /// serving, plus the outputs so far.
 fn establish(history: &[Zxid], peers: [Zxid; 2]) -> (Leader, Vec<ZabOutput>) {
+    establish_with(config(3, &[1, 2, 3], &[]), history, peers)
+}
+
+fn establish_with(cfg: ZabConfig, history: &[Zxid], peers: [Zxid; 2]) -> (Leader, Vec<ZabOutput>) {
     let last = history.last().copied().unwrap_or(Zxid::ZERO);
     let mut l = Leader::new(
-        config(3, &[1, 2, 3], &[]),
+        cfg,
         LeaderStart {
             accepted_epoch: 1,
             current_epoch: 1,
@@ -209,6 +214,107 @@ fn ahead_learner_gets_trunc_and_far_behind_gets_snap() {
     assert!(outs.contains(&ZabOutput::SendSnapshot {
         handler: 12,
         zxid: Zxid::new(1, 6)
+    }));
+}
+
+/// A leader whose committed log holds 1|5..1|8, with learner 1 equal and learner 2 at 1|2
+/// (behind the log), with DIFF from the on-disk log enabled: learner 2 waits for the read.
+fn behind_the_committed_log() -> (Leader, Vec<ZabOutput>) {
+    let history: Vec<Zxid> = (5..=8).map(|c| Zxid::new(1, c)).collect();
+    let mut cfg = config(3, &[1, 2, 3], &[]);
+    cfg.txn_log_sync_enabled = true;
+    establish_with(cfg, &history, [Zxid::new(1, 8), Zxid::new(1, 2)])
+}
+
+fn disk(from: u32, to: u32) -> Vec<zkrs_zab::CommittedProposal> {
+    (from..=to)
+        .map(|c| zkrs_zab::CommittedProposal {
+            zxid: Zxid::new(1, c),
+            txn: txn(c as u8),
+        })
+        .collect()
+}
+
+#[test]
+fn behind_the_committed_log_diffs_from_the_txn_log() {
+    let (mut l, outs) = behind_the_committed_log();
+    // `peerLastZxid < minCommittedLog`: the shell is asked for the logged txns from the
+    // learner's zxid up to minCommittedLog, and nothing is sent meanwhile.
+    assert!(outs.contains(&ZabOutput::ReadTxnLog {
+        handler: 12,
+        from: Zxid::new(1, 2),
+        up_to: Zxid::new(1, 5),
+    }));
+    assert_eq!(sent_to(&outs, 12).len(), 1, "LEADERINFO only");
+    // Broadcast goes on while the disk is read: 2|1 commits (the leader and learner 1).
+    let z = Zxid::new(2, 1);
+    l.propose(z, txn(0x21)).expect("proposes");
+    l.handle_logged(z);
+    l.handle_learner_packet(11, packet::bare(PacketType::Ack, z), 20);
+    drain(&mut l);
+    assert_eq!(l.last_committed(), z);
+    // The read returns 1|2..1|5: DIFF, then 1|3..1|5 from the disk and 1|6..2|1 from the
+    // committed log, contiguous, then NEWLEADER.
+    l.handle_txn_log_read(12, Some(disk(2, 5)), 30);
+    let to12 = sent_to(&drain(&mut l), 12);
+    let (diff, prop, commit, nl) = (
+        PacketType::Diff as i32,
+        PacketType::Proposal as i32,
+        PacketType::Commit as i32,
+        PacketType::NewLeader as i32,
+    );
+    let mut expected = vec![(diff, z.raw())];
+    for c in 3..=8 {
+        expected.push((prop, Zxid::new(1, c).raw()));
+        expected.push((commit, Zxid::new(1, c).raw()));
+    }
+    expected.push((prop, z.raw()));
+    expected.push((commit, z.raw()));
+    expected.push((nl, 2 << 32));
+    assert_eq!(to12, expected);
+    assert!(l
+        .handlers()
+        .any(|h| h.id == 12 && h.sync_mode == Some(SyncMode::Diff)));
+    // A late duplicate answer changes nothing.
+    l.handle_txn_log_read(12, Some(disk(2, 5)), 31);
+    assert!(sent_to(&drain(&mut l), 12).is_empty());
+}
+
+#[test]
+fn a_gap_between_the_txn_log_and_the_committed_log_means_snap() {
+    // ZOOKEEPER-2418: the log read ends at 1|3, the committed log starts at 1|5.
+    let (mut l, _) = behind_the_committed_log();
+    l.handle_txn_log_read(12, Some(disk(2, 3)), 30);
+    let o = drain(&mut l);
+    assert!(o.contains(&ZabOutput::SendSnapshot {
+        handler: 12,
+        zxid: Zxid::new(1, 8)
+    }));
+    assert!(
+        !sent_to(&o, 12)
+            .iter()
+            .any(|(t, _)| *t == PacketType::Proposal as i32),
+        "no proposal stream with a hole"
+    );
+    // No log at all (over the size limit, or the learner's zxid not logged): SNAP.
+    let (mut l, _) = behind_the_committed_log();
+    l.handle_txn_log_read(12, None, 30);
+    assert!(drain(&mut l).contains(&ZabOutput::SendSnapshot {
+        handler: 12,
+        zxid: Zxid::new(1, 8)
+    }));
+}
+
+#[test]
+fn txn_log_sync_disabled_sends_snap_at_once() {
+    let history: Vec<Zxid> = (5..=8).map(|c| Zxid::new(1, c)).collect();
+    let (_, outs) = establish(&history, [Zxid::new(1, 8), Zxid::new(1, 2)]);
+    assert!(!outs
+        .iter()
+        .any(|o| matches!(o, ZabOutput::ReadTxnLog { .. })));
+    assert!(outs.contains(&ZabOutput::SendSnapshot {
+        handler: 12,
+        zxid: Zxid::new(1, 8)
     }));
 }
 

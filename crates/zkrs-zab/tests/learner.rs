@@ -36,6 +36,7 @@ fn config() -> ZabConfig {
         verifier: QuorumVerifier::parse(CAPTURE_CONFIG, "test", false)
             .unwrap_or_else(|e| panic!("{e}")),
         commit_log_count: 500,
+        txn_log_sync_enabled: false,
     }
 }
 

@@ -97,10 +97,24 @@ pub struct QuorumState {
 /// Completions of the blocking work a quorum member asks for.
 #[derive(Debug)]
 pub enum QuorumStorageEvent {
-    EpochPersisted { kind: EpochKind, epoch: i64 },
-    EpochFailed { error: String },
-    SnapshotTaken { zxid: Zxid },
-    SnapshotFailed { error: String },
+    EpochPersisted {
+        kind: EpochKind,
+        epoch: i64,
+    },
+    EpochFailed {
+        error: String,
+    },
+    SnapshotTaken {
+        zxid: Zxid,
+    },
+    SnapshotFailed {
+        error: String,
+    },
+    /// The on-disk txns a leader asked for to DIFF-sync `handler` (`None`: SNAP instead).
+    TxnLogRead {
+        handler: HandlerId,
+        txns: Option<Vec<zkrs_zab::CommittedProposal>>,
+    },
 }
 
 /// A blocking job of the quorum storage worker.
@@ -111,6 +125,7 @@ type StorageJob = Box<dyn FnOnce() -> QuorumStorageEvent + Send>;
 #[derive(Clone)]
 pub struct QuorumStorageWorker {
     jobs: std::sync::mpsc::Sender<(u64, StorageJob)>,
+    done: mpsc::Sender<(u64, QuorumStorageEvent)>,
 }
 
 impl std::fmt::Debug for QuorumStorageWorker {
@@ -123,6 +138,10 @@ impl QuorumStorageWorker {
     /// Starts the thread; completions go to `done`.
     pub fn start(done: mpsc::Sender<(u64, QuorumStorageEvent)>) -> std::io::Result<Self> {
         let (jobs, rx) = std::sync::mpsc::channel::<(u64, StorageJob)>();
+        let worker = QuorumStorageWorker {
+            jobs,
+            done: done.clone(),
+        };
         std::thread::Builder::new()
             .name("zkrs-quorum-storage".into())
             .spawn(move || {
@@ -132,11 +151,25 @@ impl QuorumStorageWorker {
                     }
                 }
             })?;
-        Ok(QuorumStorageWorker { jobs })
+        Ok(worker)
     }
 
     fn run(&self, generation: u64, job: StorageJob) {
         let _ = self.jobs.send((generation, job));
+    }
+
+    /// Runs a read that needs no ordering with the writes (a leader's txn log read for a
+    /// DIFF) on its own thread, so a long read never delays an epoch write.
+    fn run_apart(&self, generation: u64, job: StorageJob) {
+        let done = self.done.clone();
+        let spawned = std::thread::Builder::new()
+            .name("zkrs-diff-read".into())
+            .spawn(move || {
+                let _ = done.blocking_send((generation, job()));
+            });
+        if let Err(e) = spawned {
+            tracing::warn!("cannot start a txn log read: {e}");
+        }
     }
 }
 
@@ -266,6 +299,14 @@ impl Driver {
                 }
                 if let Role::Following(l) | Role::Observing(l) = &mut q.role {
                     l.handle_snapshot_taken(zxid, now_ms);
+                }
+            }
+            QuorumStorageEvent::TxnLogRead { handler, txns } => {
+                if !current {
+                    return;
+                }
+                if let Role::Leading(l) = &mut q.role {
+                    l.handle_txn_log_read(handler, txns, now_ms);
                 }
             }
             QuorumStorageEvent::EpochFailed { error }
@@ -528,6 +569,71 @@ impl Driver {
                         sessions,
                     });
                 }
+            }
+            ZabOutput::ReadTxnLog {
+                handler,
+                from,
+                up_to,
+            } => {
+                let sid = learner_sid(&q.role, handler);
+                let snap_dir = self.snapshotter.dir();
+                let log_dir = crate::database::data_log_dir(&self.config)
+                    .join(zkrs_storage::names::VERSION_DIR);
+                let factor = self
+                    .config
+                    .quorum
+                    .as_ref()
+                    .map_or(zkrs_storage::DEFAULT_SNAPSHOT_SIZE_FACTOR, |s| {
+                        s.snapshot_size_factor
+                    });
+                let read_opts = self
+                    .config
+                    .storage
+                    .storage_options(&self.config.core)
+                    .log_read;
+                q.storage_jobs.run_apart(
+                    q.role_generation,
+                    Box::new(move || {
+                        let txns = match zkrs_storage::read_txns_for_diff(
+                            &zkrs_storage::OsFs,
+                            &snap_dir,
+                            &log_dir,
+                            from.raw(),
+                            up_to.raw(),
+                            factor,
+                            read_opts,
+                        ) {
+                            Ok(zkrs_storage::DiffLog::Txns(txns)) => {
+                                tracing::info!(
+                                    "Using txnlog and committedLog for peer sid: {sid}: {} txns \
+                                     from the txn log, 0x{:x}..0x{:x}",
+                                    txns.len(),
+                                    from.raw(),
+                                    up_to.raw()
+                                );
+                                Some(
+                                    txns.into_iter()
+                                        .map(|t| zkrs_zab::CommittedProposal {
+                                            zxid: Zxid(t.zxid()),
+                                            txn: t.bytes,
+                                        })
+                                        .collect(),
+                                )
+                            }
+                            Ok(zkrs_storage::DiffLog::Unavailable(reason)) => {
+                                tracing::info!(
+                                    "no DIFF from the txn log for peer sid: {sid}: {reason}"
+                                );
+                                None
+                            }
+                            Err(e) => {
+                                tracing::warn!("reading the txn log for a DIFF to sid {sid}: {e}");
+                                None
+                            }
+                        };
+                        QuorumStorageEvent::TxnLogRead { handler, txns }
+                    }),
+                );
             }
             ZabOutput::CloseLearner { handler, reason } => {
                 tracing::info!("closing learner connection {handler}: {reason}");
