@@ -357,3 +357,92 @@ def rolling_replace(ens: Ensemble, w, to_kind: str, settle_writes: int = 50,
         steps.append(step)
         assert not w.session_expired, w.summary()
     return steps
+
+
+# ------------------------------------------------------------------ local sessions
+
+
+LOCAL_SESSIONS_CFG = {"localSessionsEnabled": "true", "localSessionsUpgradingEnabled": "false"}
+UPGRADING_CFG = {"localSessionsEnabled": "true", "localSessionsUpgradingEnabled": "true"}
+
+
+def local_sessions(ens: Ensemble, upgrading: bool) -> dict:
+    """localSessionsEnabled, on a follower and on the leader (what Apache ZooKeeper 3.8 does,
+    checked by the all-Java run of the same steps): a new session is local (no txn, counted
+    in mntr's zk_local_sessions, its id carrying the member's sid). Without upgrading an
+    ephemeral create fails with EPHEMERALONLOCALSESSION (the leader still logs an ErrorTxn),
+    a multi with one fails (SESSIONEXPIRED through a follower, EPHEMERALONLOCALSESSION on the
+    leader), resuming the session on another member gets a new session, and closing it
+    writes nothing. With upgrading the ephemeral create is preceded by a createSession txn,
+    and the now global session resumes elsewhere and is closed by a txn."""
+    from kazoo.exceptions import EphemeralOnLocalSessionError, SessionExpiredError
+
+    from ensemble import fourlw, kazoo_client, parse_mntr
+
+    leader = ens.wait_for_quorum()
+    follower = next(m for m in ens.participants if m is not leader)
+    other = next(m for m in ens.participants if m is not leader and m is not follower)
+    out = {}
+    for where, m in (("follower", follower), ("leader", leader)):
+        z0 = leader.zxid()
+        c = kazoo_client(m.address)
+        c.start()
+        try:
+            sid, pw = c.client_id
+            assert sid >> 56 == m.sid, f"session 0x{sid:x} on s{m.sid}"
+            assert leader.zxid() == z0, "a local session's creation wrote a txn"
+            mntr = parse_mntr(fourlw(m.host, m.client_port, "mntr"))
+            assert mntr.get("zk_local_sessions") == "1", mntr.get("zk_local_sessions")
+            p = f"/local-{where}"
+            c.create(p, b"x")
+            assert leader.zxid() == z0 + 1
+            if upgrading:
+                c.create(p + "/e", b"", ephemeral=True)
+                assert c.exists(p + "/e").ephemeralOwner == sid
+                assert leader.zxid() == z0 + 3, "createSession, then the create"
+                c.create(p + "/s", b"", ephemeral=True, sequence=True)
+                t = c.transaction()
+                t.create(p + "/m", b"", ephemeral=True)
+                assert t.commit() == [p + "/m"]
+            else:
+                try:
+                    c.create(p + "/e", b"", ephemeral=True)
+                    raise AssertionError("ephemeral create on a local session succeeded")
+                except EphemeralOnLocalSessionError:
+                    pass
+                assert leader.zxid() == z0 + 2, "the leader's ErrorTxn takes a zxid"
+                try:
+                    c.create(p + "/s", b"", ephemeral=True, sequence=True)
+                    raise AssertionError("ephemeral sequential create succeeded")
+                except EphemeralOnLocalSessionError:
+                    pass
+                t = c.transaction()
+                t.create(p + "/m", b"", ephemeral=True)
+                r = t.commit()
+                expected = EphemeralOnLocalSessionError if m is leader else SessionExpiredError
+                assert len(r) == 1 and isinstance(r[0], expected), r
+            kids = sorted(c.get_children(p))
+            # Resume on another member while the first connection is still open.
+            c2 = kazoo_client(other.address, client_id=(sid, pw), timeout=10)
+            c2.start(timeout=15)
+            try:
+                same = c2.client_id[0] == sid
+                assert same == upgrading, f"resumed elsewhere: same session {same}"
+                assert sorted(c2.get_children(p)) == (kids if upgrading else [])
+                z1 = leader.zxid()
+            finally:
+                c2.stop()
+                c2.close()
+            ens.wait_for(lambda: leader.zxid() >= z1 + (1 if upgrading else 0), 10,
+                          "the close")
+            time.sleep(0.3)
+            assert leader.zxid() == z1 + (1 if upgrading else 0), "closeSession txns"
+            out[where] = kids
+        finally:
+            try:
+                c.stop()
+                c.close()
+            except Exception:  # noqa: BLE001 - the session may be gone already
+                pass
+    verify(ens)
+    return out

@@ -85,3 +85,12 @@ def test_java_isolated_leader(make_ensemble, workload):
     ens = make_ensemble(["java"] * 3, proxied=True)
     ens.start()
     S.isolated_leader(ens, workload)
+
+
+@pytest.mark.parametrize("upgrading", [False, True])
+def test_java_local_sessions(make_ensemble, workload, upgrading):
+    """The reference for local sessions (localSessionsEnabled[, UpgradingEnabled])."""
+    cfg = S.UPGRADING_CFG if upgrading else S.LOCAL_SESSIONS_CFG
+    ens = make_ensemble(["java"] * 3, extra_cfg=cfg)
+    ens.start()
+    S.local_sessions(ens, upgrading)

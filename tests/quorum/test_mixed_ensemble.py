@@ -154,3 +154,22 @@ def test_mixed_leader_kill9(make_ensemble, workload, leader_kind):
     r = S.leader_kill9(ens, workload, max_reelection=30.0)
     print(f"{leader_kind} leader killed; s{r['new_leader'].sid} ({r['new_leader'].kind}) "
           f"took over in {r['reelection_s']:.1f} s")
+
+
+@pytest.mark.parametrize("kinds", [("zkrs", "java", "zkrs"), ("zkrs", "java", "java")],
+                         ids=["zkrs-leader", "java-leader"])
+@pytest.mark.parametrize("upgrading", [False, True])
+def test_mixed_local_sessions(make_ensemble, workload, upgrading, kinds):
+    """Local sessions with zkrs follower s1, Java s2 and s3 leading (zkrs, then Java): the
+    zkrs follower's forwarded requests of its local sessions reach a leader of either kind,
+    and the Java member's resume checks go to it too."""
+    cfg = S.UPGRADING_CFG if upgrading else S.LOCAL_SESSIONS_CFG
+    ens = make_ensemble(list(kinds), extra_cfg=cfg)
+    if kinds[2] == "java":
+        ens.start(sids=[3, 2])
+    else:
+        ens.start(sids=[3], wait=False)
+        time.sleep(0.5)
+    leader = ens.start(sids=[1, 2] if kinds[2] == "zkrs" else [1])
+    assert leader.sid == 3, f"expected s3 ({kinds[2]}) to lead, got s{leader.sid}"
+    S.local_sessions(ens, upgrading)

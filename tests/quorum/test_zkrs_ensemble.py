@@ -145,3 +145,13 @@ def test_zkrs_paused_follower(make_ensemble, workload):
     ens.wait_for_quorum(timeout=90)
     S.verify(ens, [w])
     S.restart_and_verify(ens, follower, [w])
+
+
+@pytest.mark.parametrize("upgrading", [False, True])
+def test_zkrs_local_sessions(make_ensemble, workload, upgrading):
+    """Local sessions as the Java ensemble has them (the same steps as
+    test_java_local_sessions)."""
+    cfg = S.UPGRADING_CFG if upgrading else S.LOCAL_SESSIONS_CFG
+    ens = make_ensemble(["zkrs"] * 3, extra_cfg=cfg)
+    ens.start()
+    S.local_sessions(ens, upgrading)

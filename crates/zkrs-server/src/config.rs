@@ -218,6 +218,8 @@ impl ServerConfig {
             digest_enabled: props.digest_enabled(),
             close_session_txn_enabled: props.close_session_txn_enabled(),
             reconfig_enabled: cfg.reconfig_enabled,
+            local_sessions_enabled: cfg.local_sessions_enabled,
+            local_sessions_upgrading_enabled: cfg.local_sessions_upgrading_enabled,
             enforce_quota: props.enforce_quota(),
             // JVM properties in ZooKeeper (`-Dznode.container.*`); zkrs reads them from zoo.cfg.
             // Out-of-range values fall back to ZooKeeper's defaults.

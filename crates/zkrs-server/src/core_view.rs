@@ -75,6 +75,11 @@ impl<'a> CoreView<'a> {
         self.core.global_sessions() as u64
     }
 
+    /// `local_sessions`.
+    pub fn local_session_count(&self) -> u64 {
+        self.core.local_sessions() as u64
+    }
+
     /// `Outstanding:`: requests the core has received and not answered.
     pub fn outstanding_requests(&self) -> u64 {
         self.core.outstanding_requests() as u64

@@ -27,7 +27,7 @@ use crate::config::ServerConfig;
 use crate::conn_limits::ConnLimits;
 use crate::database::{data_log_dir, Database};
 use crate::driver::quorum::{
-    accept_learners, QuorumState, QuorumStorageWorker, Role, PEER_EVENT_QUEUE_CAPACITY,
+    accept_learners, LearnerGate, QuorumState, QuorumStorageWorker, Role, PEER_EVENT_QUEUE_CAPACITY,
 };
 use crate::driver::{Driver, DriverStorage};
 use crate::error::ServerError;
@@ -323,6 +323,7 @@ async fn start_quorum(
         .await
         .map_err(|e| ServerError::Quorum(e.to_string()))?;
     let (peer_tx, peer_rx) = mpsc::channel(PEER_EVENT_QUEUE_CAPACITY);
+    let (learner_gate, gate_rx) = watch::channel(LearnerGate::Hold);
     // One listener (the first address) is enough: learners try each address in turn.
     if let Some(hp) = qs.quorum_listen.first() {
         let addr = tokio::net::lookup_host((hp.host.as_str(), hp.port))
@@ -338,6 +339,7 @@ async fn start_quorum(
             listener,
             peer_tx.clone(),
             shutdown.clone(),
+            gate_rx,
             0,
         ));
     }
@@ -372,6 +374,7 @@ async fn start_quorum(
         role_generation: 0,
         storage_events_tx,
         committed_log,
+        learner_gate,
     }))
 }
 

@@ -105,7 +105,7 @@ impl ServerCore {
     }
 
     /// Closes the connection currently bound to the session, if any.
-    fn close_session_conn(&mut self, session_id: i64) {
+    pub(crate) fn close_session_conn(&mut self, session_id: i64) {
         if let Some(&conn) = self.session_conns.get(&session_id) {
             self.close_conn(conn);
         }

@@ -36,6 +36,13 @@ pub struct CoreConfig {
     /// `znode.container.maxNeverUsedIntervalMs`: a container that never had a child is reaped
     /// once this long past its mtime (0 = never).
     pub container_max_never_used_interval_ms: u64,
+    /// `localSessionsEnabled` (quorum members only): a new session is local to the member it
+    /// connects to, created and closed without a txn, until an ephemeral create upgrades it.
+    pub local_sessions_enabled: bool,
+    /// `localSessionsUpgradingEnabled`: an ephemeral create on a local session upgrades it to
+    /// a global one (createSession txn first); without it the create fails with
+    /// EPHEMERALONLOCALSESSION.
+    pub local_sessions_upgrading_enabled: bool,
 }
 
 impl Default for CoreConfig {
@@ -57,6 +64,8 @@ impl Default for CoreConfig {
             container_check_interval_ms: 60_000,
             container_max_per_minute: 10_000,
             container_max_never_used_interval_ms: 0,
+            local_sessions_enabled: false,
+            local_sessions_upgrading_enabled: false,
         }
     }
 }

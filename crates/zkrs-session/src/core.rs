@@ -265,7 +265,17 @@ impl ServerCore {
             timeout = max;
         }
         c.timeout_ms = timeout;
-        if req.session_id == 0 && self.role.is_learner() {
+        if req.session_id == 0 && self.sessions.local_sessions_enabled() {
+            // `LocalSessionTracker.createSession`: no txn, answered at once.
+            let id = self.sessions.create_local_session(timeout, now.mono_ms);
+            c.session_id = id;
+            let last = self.tree.last_processed_zxid();
+            c.stats
+                .update_for_response(0, last, "SESS", now.mono_ms, now.mono_ms);
+            self.stats.latency.add(0);
+            self.session_conns.insert(id, conn);
+            self.finish_session_init(conn, true, now);
+        } else if req.session_id == 0 && self.role.is_learner() {
             self.forward_create_session(conn, timeout, now);
         } else if req.session_id == 0 {
             let id = self.sessions.create_session(timeout, now.mono_ms);
@@ -291,6 +301,13 @@ impl ServerCore {
                 }
             }
             self.session_conns.insert(id, conn);
+            if self.sessions.is_local(id) {
+                // This member's own local session: no one else knows it.
+                let valid = check_passwd(id, &req.passwd)
+                    && self.sessions.touch_session(id, timeout, now.mono_ms);
+                self.finish_session_init(conn, valid, now);
+                return;
+            }
             if self.role.is_learner() && check_passwd(id, &req.passwd) {
                 self.forward_revalidate(conn, id, timeout);
                 return;
@@ -333,10 +350,17 @@ impl ServerCore {
     /// Time passes: session expiry and the container/TTL reaper run from here (not on a
     /// learner: the leader expires sessions and reaps containers).
     pub fn handle_tick(&mut self, now: Clock) {
-        if self.role.is_learner() {
-            return;
-        }
         for id in self.sessions.expire_due(now.mono_ms) {
+            if self.sessions.is_local(id) {
+                // A local session expires here, without a txn (on a learner, only local
+                // sessions are scheduled).
+                self.sessions.remove_session(id);
+                self.close_session_conn(id);
+                continue;
+            }
+            if self.role.is_learner() {
+                continue;
+            }
             self.submit_server_write(
                 Origin::Expiry,
                 id,
@@ -344,6 +368,9 @@ impl ServerCore {
                 WriteOp::CloseSession,
                 now,
             );
+        }
+        if self.role.is_learner() {
+            return;
         }
         if now.mono_ms >= self.next_container_check {
             let interval = self.config.container_check_interval_ms;
@@ -382,7 +409,8 @@ impl ServerCore {
     /// The next monotonic time at which `handle_tick` has work to do (none on a learner).
     pub fn poll_timeout(&self) -> Option<u64> {
         if self.role.is_learner() {
-            return None;
+            // Only local sessions expire on a learner.
+            return (self.sessions.local_len() > 0).then(|| self.sessions.next_expiration_time());
         }
         Some(
             self.sessions
@@ -528,7 +556,12 @@ impl ServerCore {
             return;
         };
         let (sid, timeout) = (c.session_id, c.timeout_ms);
-        if self.role.is_learner() {
+        let local = self.sessions.is_local(sid);
+        if local {
+            if !self.sessions.touch_session(sid, timeout, now.mono_ms) {
+                return;
+            }
+        } else if self.role.is_learner() {
             // LearnerSessionTracker.touchSession: always accepted, reported in the next ping.
             self.learner.touch(sid, timeout);
         } else if !self.sessions.touch_session(sid, timeout, now.mono_ms) {
@@ -552,25 +585,53 @@ impl ServerCore {
             }
             (_, Some(op)) => op,
         };
-        // A leader's own clients' syncs wait for the ZAB engine too (`Output::Forward`, answered
-        // by `handle_sync_answered`): it answers them after a quorum round.
-        let engine_sync = op == OpCode::Sync && self.role == CoreRole::Leader;
-        if engine_sync
-            || (self.role.is_learner() && (is_txn_op(op, &request) || op == OpCode::Sync))
-        {
-            self.forward_request(conn, header, op, request, now);
-        } else if is_txn_op(op, &request) {
-            self.submit_client_write(conn, header, op, &request, now);
-        } else {
-            let auth = c.auth.shared_ids();
-            if let Some(c) = self.connections.get_mut(&conn) {
+        let mut forced_err = None;
+        if local {
+            if op == OpCode::CloseSession {
+                // A local session is closed here, without a txn, in its connection's order.
+                let Some(c) = self.connections.get_mut(&conn) else {
+                    return;
+                };
+                let auth = c.auth.shared_ids();
                 c.queue.push_back(Queued::Read {
                     header,
                     request,
                     recv_mono: now.mono_ms,
                     auth,
                 });
+                self.drain(conn, now);
+                return;
             }
+            if creates_ephemeral(&request) {
+                if self.config.local_sessions_upgrading_enabled {
+                    self.upgrade_local_session(sid, now);
+                } else if self.role.is_learner() && op != OpCode::Multi {
+                    // `checkUpgradeSession` throws: the request still goes to the leader
+                    // (whose ErrorTxn takes a zxid), and this member answers with the error.
+                    forced_err = Some(ErrorCode::EphemeralOnLocalSession);
+                }
+            }
+        }
+        // A leader's own clients' syncs wait for the ZAB engine too (`Output::Forward`, answered
+        // by `handle_sync_answered`): it answers them after a quorum round.
+        let engine_sync = op == OpCode::Sync && self.role == CoreRole::Leader;
+        if engine_sync
+            || (self.role.is_learner() && (is_txn_op(op, &request) || op == OpCode::Sync))
+        {
+            self.forward_request(conn, header, op, request, forced_err, now);
+        } else if is_txn_op(op, &request) {
+            self.submit_client_write(conn, header, op, &request, now);
+        } else {
+            let Some(c) = self.connections.get_mut(&conn) else {
+                return;
+            };
+            let auth = c.auth.shared_ids();
+            c.queue.push_back(Queued::Read {
+                header,
+                request,
+                recv_mono: now.mono_ms,
+                auth,
+            });
             self.drain(conn, now);
         }
     }
@@ -777,6 +838,22 @@ impl ServerCore {
         )
         .single(op, Ok(wop));
         self.persist(session_id, 0, zxid, now, prepared, origin);
+    }
+}
+
+/// `checkUpgradeSession`'s test: a create (create, create2) in an ephemeral mode, or a multi
+/// with one among its ops.
+pub(crate) fn creates_ephemeral(request: &Result<Request, RequestDecodeError>) -> bool {
+    fn ephemeral(flags: i32) -> bool {
+        zkrs_jute::CreateMode::from_flag(flags).is_some_and(|m| m.is_ephemeral())
+    }
+    match request {
+        Ok(Request::Create(r)) | Ok(Request::Create2(r)) => ephemeral(r.flags),
+        Ok(Request::Multi(m)) => m.ops.iter().any(|op| match op {
+            zkrs_jute::MultiOp::Create(r) | zkrs_jute::MultiOp::Create2(r) => ephemeral(r.flags),
+            _ => false,
+        }),
+        _ => false,
     }
 }
 

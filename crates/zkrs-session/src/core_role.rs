@@ -62,6 +62,8 @@ pub(crate) fn new_session_tracker(
 ) -> SessionTracker {
     let mut tracker = SessionTracker::new(config.tick_time_ms, config.server_id, now.mono_ms);
     tracker.set_unknown_is_expired(role == CoreRole::Leader);
+    tracker
+        .set_local_sessions_enabled(role != CoreRole::Standalone && config.local_sessions_enabled);
     for (id, timeout) in sessions {
         if role.is_learner() {
             tracker.add_global_session(id, timeout);

@@ -146,6 +146,35 @@ impl ServerCore {
         }
     }
 
+    /// A forwarded write answered with an error this member decided (the txn the leader
+    /// committed for it has been applied already).
+    pub(crate) fn reply_error(
+        &mut self,
+        conn: ConnId,
+        session_id: i64,
+        xid: i32,
+        err: ErrorCode,
+        recv_mono: u64,
+        now: Clock,
+    ) {
+        match self.connections.get(&conn) {
+            Some(c) if !c.closing && c.session_id == session_id => {}
+            _ => return,
+        }
+        let last = self.tree.last_processed_zxid();
+        self.update_stats(conn, xid, last, "NA", recv_mono, now);
+        self.send_answer(
+            conn,
+            ReplyHeader {
+                xid,
+                zxid: last,
+                err: err.code(),
+            },
+            None,
+        );
+        self.drain(conn, now);
+    }
+
     /// The reply to an applied write.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn reply_write(
@@ -278,6 +307,25 @@ impl ServerCore {
         now: Clock,
     ) {
         let op = OpCode::from_i32(header.r#type).unwrap_or(OpCode::Error);
+        if op == OpCode::CloseSession {
+            // A local session's close (`processTxnForSessionEvents` without a txn): the
+            // session goes, the reply is sent, the connection closes.
+            let session_id = self.connections.get(&conn).map_or(0, |c| c.session_id);
+            self.sessions.remove_session(session_id);
+            let last = self.tree.last_processed_zxid();
+            self.update_stats(conn, header.xid, last, "CLOS", recv_mono, now);
+            self.send_answer(
+                conn,
+                ReplyHeader {
+                    xid: header.xid,
+                    zxid: last,
+                    err: 0,
+                },
+                None,
+            );
+            self.close_conn(conn);
+            return;
+        }
         let name = last_op_name(op);
         let ans = match request {
             Err(_) => Answer::err(ErrorCode::MarshallingError, name),

@@ -128,7 +128,12 @@ impl ServerCore {
 
     /// `zk_global_sessions`.
     pub fn global_sessions(&self) -> usize {
-        self.sessions.len()
+        self.sessions.global_len()
+    }
+
+    /// `zk_local_sessions`.
+    pub fn local_sessions(&self) -> usize {
+        self.sessions.local_len()
     }
 
     /// The session expiry buckets (`dump`: "Session Sets (N)/(M)"), by monotonic time, empty

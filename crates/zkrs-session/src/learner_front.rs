@@ -21,7 +21,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use zkrs_jute::{Id, OpCode, Request, RequestDecodeError, RequestHeader, TxnEntry};
+use zkrs_jute::{ErrorCode, Id, OpCode, Request, RequestDecodeError, RequestHeader, TxnEntry};
 
 use crate::clock::Clock;
 use crate::connection::{ConnState, Queued};
@@ -38,6 +38,11 @@ struct ForwardedRequest {
     cxid: i32,
     op: OpCode,
     recv_mono: u64,
+    /// The answer this member gives whatever the leader commits (an ephemeral create on a
+    /// local session without upgrading: EPHEMERALONLOCALSESSION).
+    forced_err: Option<ErrorCode>,
+    /// The createSession that upgrades a local session: nobody waits for a reply.
+    upgrade: bool,
 }
 
 /// A forwarded sync: answered like a read once the leader's SYNC arrives.
@@ -107,9 +112,51 @@ impl ServerCore {
             cxid: 0,
             op: OpCode::CreateSession,
             recv_mono: now.mono_ms,
+            forced_err: None,
+            upgrade: false,
         });
         self.outputs.push_back(Output::Forward {
             session_id: id,
+            cxid: 0,
+            op: OpCode::CreateSession.code(),
+            request: Bytes::copy_from_slice(&timeout_ms.to_be_bytes()),
+            auth: Vec::new(),
+        });
+    }
+
+    /// `checkUpgradeSession` + `makeUpgradeRequest`: a local session about to create an
+    /// ephemeral becomes global. A learner forwards its createSession (before the request
+    /// that needs it); a leader prepares it itself.
+    pub(crate) fn upgrade_local_session(&mut self, session_id: i64, now: Clock) {
+        let leader = !self.role.is_learner();
+        let Some(timeout_ms) = self.sessions.upgrade_session(session_id, leader) else {
+            return;
+        };
+        if leader {
+            self.submit_server_write(
+                Origin::Remote,
+                session_id,
+                OpCode::CreateSession,
+                crate::prep::WriteOp::CreateSession {
+                    timeout: timeout_ms,
+                },
+                now,
+            );
+            return;
+        }
+        let conn = self.session_conns.get(&session_id).copied().unwrap_or(0);
+        self.learner.touch(session_id, timeout_ms);
+        self.learner.forwarded.push_back(ForwardedRequest {
+            conn,
+            session_id,
+            cxid: 0,
+            op: OpCode::CreateSession,
+            recv_mono: now.mono_ms,
+            forced_err: None,
+            upgrade: true,
+        });
+        self.outputs.push_back(Output::Forward {
+            session_id,
             cxid: 0,
             op: OpCode::CreateSession.code(),
             request: Bytes::copy_from_slice(&timeout_ms.to_be_bytes()),
@@ -139,6 +186,7 @@ impl ServerCore {
         header: RequestHeader,
         op: OpCode,
         request: Result<Request, RequestDecodeError>,
+        forced_err: Option<ErrorCode>,
         now: Clock,
     ) {
         let Some(c) = self.connections.get_mut(&conn) else {
@@ -162,6 +210,8 @@ impl ServerCore {
             cxid,
             op,
             recv_mono: now.mono_ms,
+            forced_err,
+            upgrade: false,
         });
         if op == OpCode::Sync {
             self.learner.syncs.push_back(PendingSync {
@@ -212,7 +262,28 @@ impl ServerCore {
                 if f.op != OpCode::Sync && f.session_id == hdr.client_id && f.cxid == hdr.cxid =>
             {
                 self.learner.forwarded.pop_front();
+                if f.upgrade {
+                    self.apply(
+                        InFlight {
+                            entry,
+                            origin: Origin::Remote,
+                        },
+                        now,
+                    );
+                    return;
+                }
                 self.take_forwarded_slot(f.conn, f.session_id, f.cxid);
+                if let Some(err) = f.forced_err {
+                    self.apply(
+                        InFlight {
+                            entry,
+                            origin: Origin::Remote,
+                        },
+                        now,
+                    );
+                    self.reply_error(f.conn, f.session_id, f.cxid, err, f.recv_mono, now);
+                    return;
+                }
                 match f.op {
                     OpCode::CreateSession => Origin::CreateSession {
                         conn: f.conn,

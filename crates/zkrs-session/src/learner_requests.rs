@@ -235,6 +235,11 @@ impl ServerCore {
         if self.role != CoreRole::Leader {
             return false;
         }
+        // `checkIfValidGlobalSession`: the leader's own local sessions are not resumable
+        // through another member.
+        if self.sessions.is_local(session_id) {
+            return false;
+        }
         let valid = self
             .sessions
             .touch_session(session_id, timeout_ms, now.mono_ms);

@@ -492,6 +492,10 @@ impl<'a> Prep<'a> {
             return Err(ErrorCode::BadArguments.into());
         }
         if mode.is_ephemeral() {
+            // The leader's own local session, not upgraded (`checkUpgradeSession` threw).
+            if self.sessions.is_local(self.session_id) {
+                return Err(ErrorCode::EphemeralOnLocalSession.into());
+            }
             self.sessions
                 .check_global_session_owner(self.session_id, self.owner)?;
         } else {

@@ -1,7 +1,7 @@
 //! `SessionTrackerImpl` for a standalone server (and the leader's global tracker): the live
 //! sessions, their expiry buckets, their owners and the session id counter.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use zkrs_jute::ErrorCode;
 
@@ -43,6 +43,14 @@ pub struct SessionTracker {
     /// `LeaderSessionTracker.checkSession` without local sessions: an unknown session is
     /// SESSIONEXPIRED rather than UNKNOWNSESSION.
     unknown_is_expired: bool,
+    /// `localSessionsEnabled` on a quorum member: new sessions are local (this member's only,
+    /// no createSession txn) until upgraded.
+    local_sessions_enabled: bool,
+    /// The local sessions among `sessions` (`LocalSessionTracker`): tracked and expired here,
+    /// never committed, never reported to the leader.
+    local: BTreeSet<i64>,
+    /// The server id in the high byte of this member's session ids.
+    server_id: u8,
 }
 
 impl SessionTracker {
@@ -55,7 +63,53 @@ impl SessionTracker {
             next_session_id: initialize_next_session_id(now_mono, server_id),
             owners: HashMap::new(),
             unknown_is_expired: false,
+            local_sessions_enabled: false,
+            local: BTreeSet::new(),
+            server_id,
         }
+    }
+
+    /// `localSessionsEnabled` (quorum members only).
+    pub fn set_local_sessions_enabled(&mut self, on: bool) {
+        self.local_sessions_enabled = on;
+    }
+
+    /// Whether new sessions are local.
+    pub fn local_sessions_enabled(&self) -> bool {
+        self.local_sessions_enabled
+    }
+
+    /// `LocalSessionTracker.createSession`: the next id, tracked and expired here only.
+    pub fn create_local_session(&mut self, timeout_ms: i32, now_mono: u64) -> i64 {
+        let id = self.create_session(timeout_ms, now_mono);
+        self.local.insert(id);
+        id
+    }
+
+    /// Whether `id` is one of this member's local sessions.
+    pub fn is_local(&self, id: i64) -> bool {
+        self.local.contains(&id)
+    }
+
+    /// `upgradeSession`: the local session becomes global (its createSession txn follows);
+    /// returns its timeout, or `None` if it is not a local session. A learner stops tracking
+    /// it until the txn is committed; a leader keeps tracking it.
+    pub fn upgrade_session(&mut self, id: i64, keep_tracking: bool) -> Option<i32> {
+        if !self.local.remove(&id) {
+            return None;
+        }
+        let timeout = self.sessions.get(&id).map(|s| s.timeout_ms)?;
+        if !keep_tracking {
+            self.sessions.remove(&id);
+            self.owners.remove(&id);
+            self.queue.remove(id);
+        }
+        Some(timeout)
+    }
+
+    /// Number of local sessions (`local_sessions`).
+    pub fn local_len(&self) -> usize {
+        self.local.len()
     }
 
     /// Makes [`Self::check_session_owner`] answer SESSIONEXPIRED for an unknown session, as the
@@ -127,6 +181,7 @@ impl SessionTracker {
 
     /// `removeSession`: the closeSession txn was applied.
     pub fn remove_session(&mut self, id: i64) {
+        self.local.remove(&id);
         self.sessions.remove(&id);
         self.committed.remove(&id);
         self.owners.remove(&id);
@@ -135,8 +190,16 @@ impl SessionTracker {
 
     /// `checkSession(id, owner)`: as [`Self::check_session`], then the first owner to check a
     /// session becomes its owner and any other one gets SESSIONMOVED.
+    ///
+    /// With local sessions (`LeaderSessionTracker`): an unknown session whose id does not carry
+    /// this server's id is taken to be another member's local session and passes; one that
+    /// carries it is SESSIONEXPIRED.
     pub fn check_session_owner(&mut self, id: i64, owner: SessionOwner) -> Result<(), ErrorCode> {
         match self.sessions.get(&id) {
+            // `getServerIdFromSessionId(id) == serverId`, with Java's arithmetic shift.
+            None if self.local_sessions_enabled && (id >> 56) != i64::from(self.server_id) => {
+                return Ok(())
+            }
             None if self.unknown_is_expired => return Err(ErrorCode::SessionExpired),
             None => return Err(ErrorCode::UnknownSession),
             Some(s) if s.closing => return Err(ErrorCode::SessionExpired),
@@ -155,6 +218,9 @@ impl SessionTracker {
         id: i64,
         owner: SessionOwner,
     ) -> Result<(), ErrorCode> {
+        if self.local.contains(&id) || !self.sessions.contains_key(&id) {
+            return Err(ErrorCode::SessionExpired);
+        }
         match self.check_session_owner(id, owner) {
             Err(ErrorCode::UnknownSession) => Err(ErrorCode::SessionExpired),
             r => r,
@@ -233,9 +299,14 @@ impl SessionTracker {
         self.sessions.iter().map(|(k, v)| (*k, *v))
     }
 
-    /// Number of tracked sessions (`global_sessions`).
+    /// Number of tracked sessions, local ones included.
     pub fn len(&self) -> usize {
         self.sessions.len()
+    }
+
+    /// Number of global sessions (`global_sessions`).
+    pub fn global_len(&self) -> usize {
+        self.sessions.len() - self.local.len()
     }
 
     /// True if no session is tracked.

@@ -105,17 +105,22 @@ struct Quorum {
 
 impl Quorum {
     fn new(learner_role: CoreRole) -> Self {
+        Self::with_config(learner_role, CoreConfig::default())
+    }
+
+    /// Both members with `base` (their server ids set here).
+    fn with_config(learner_role: CoreRole, base: CoreConfig) -> Self {
         let now = Clock {
             mono_ms: START_MONO,
             wall_ms: START_WALL,
         };
         let leader_config = CoreConfig {
             server_id: 2,
-            ..CoreConfig::default()
+            ..base.clone()
         };
         let follower_config = CoreConfig {
             server_id: FOLLOWER_SID as u8,
-            ..CoreConfig::default()
+            ..base
         };
         Quorum {
             leader: ServerCore::new(leader_config, now).with_role(CoreRole::Leader, now),
@@ -1106,4 +1111,171 @@ fn quorum_members_hold_their_own_config_in_zookeeper_config() {
     // Standalone: the empty node of a fresh tree.
     let st = standalone.tree().stat("/zookeeper/config").expect("stat");
     assert_eq!((st.version, st.mzxid, st.data_length), (0, 0, 0));
+}
+
+fn local_sessions(upgrading: bool) -> Quorum {
+    Quorum::with_config(
+        CoreRole::Follower,
+        CoreConfig {
+            local_sessions_enabled: true,
+            local_sessions_upgrading_enabled: upgrading,
+            ..CoreConfig::default()
+        },
+    )
+}
+
+#[test]
+fn local_sessions_on_a_follower_without_upgrading() {
+    let mut q = local_sessions(false);
+    // The session is local: answered at once, nothing forwarded, nothing proposed.
+    let (a, resp) = q.session();
+    assert_eq!(resp.session_id >> 56, FOLLOWER_SID as i64);
+    assert!(q.forwards.is_empty(), "{:?}", q.forwards);
+    assert!(q.committed.is_empty());
+    assert_eq!(q.follower.local_sessions(), 1);
+    assert_eq!(q.follower.global_sessions(), 0);
+    // A persistent create is forwarded; the leader takes the unknown session for another
+    // member's local session.
+    let r = q.call(a, 1, &create("/p", b"x", 0));
+    assert_eq!(r[0].err(), 0, "{r:?}");
+    // An ephemeral create still goes to the leader (its ErrorTxn takes a zxid, as in Java),
+    // and this member answers EPHEMERALONLOCALSESSION.
+    let before = q.committed.len();
+    let r = q.call(a, 2, &create("/p/e", b"", 1));
+    assert_eq!(
+        r[0].err(),
+        ErrorCode::EphemeralOnLocalSession.code(),
+        "{r:?}"
+    );
+    assert_eq!(q.committed.len(), before + 1);
+    assert_eq!(q.committed[before].header.r#type, OpCode::Error.code());
+    assert!(q.follower.tree().node("/p/e").is_none());
+    // Nothing of the session reaches the leader's pings.
+    assert!(q.follower.take_session_touches().is_empty());
+    // Closing it is local too: a reply, the connection closes, no txn.
+    let before = q.committed.len();
+    let r = q.call(a, 3, &Request::CloseSession);
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].err(), 0);
+    assert!(q.is_closed(a));
+    assert_eq!(q.committed.len(), before);
+    assert_eq!(q.follower.local_sessions(), 0);
+    // Resuming it elsewhere: the leader does not know it.
+    assert!(!q
+        .leader
+        .revalidate_session(FOLLOWER_SID, resp.session_id, 30000, q.now));
+}
+
+#[test]
+fn local_sessions_upgrade_for_an_ephemeral() {
+    let mut q = local_sessions(true);
+    let (a, resp) = q.session();
+    assert!(q.forwards.is_empty());
+    let r = q.call(a, 1, &create("/e", b"", 1));
+    assert_eq!(r[0].err(), 0, "{r:?}");
+    // createSession (cxid 0, the session's timeout) went first, then the create.
+    let ops: Vec<(i64, i32, i32)> = q
+        .forwards
+        .iter()
+        .map(|f| match f {
+            Output::Forward {
+                session_id,
+                cxid,
+                op,
+                ..
+            } => (*session_id, *cxid, *op),
+            _ => unreachable!(),
+        })
+        .collect();
+    assert_eq!(
+        ops,
+        vec![
+            (resp.session_id, 0, OpCode::CreateSession.code()),
+            (resp.session_id, 1, OpCode::Create.code()),
+        ]
+    );
+    assert_eq!(
+        q.follower.tree().node("/e").map(|n| n.stat.ephemeral_owner),
+        Some(resp.session_id)
+    );
+    // Now global: known to the leader, reported in pings, resumable elsewhere.
+    assert_eq!(q.follower.local_sessions(), 0);
+    assert_eq!(q.follower.global_sessions(), 1);
+    assert!(q
+        .follower
+        .take_session_touches()
+        .iter()
+        .any(|(id, _)| *id == resp.session_id));
+    assert!(q
+        .leader
+        .revalidate_session(FOLLOWER_SID, resp.session_id, 30000, q.now));
+    let _ = a;
+}
+
+#[test]
+fn local_sessions_on_the_leader() {
+    for upgrading in [false, true] {
+        let mut q = local_sessions(upgrading);
+        let c = q.open_on_leader();
+        let f = q.connect_on_leader(c, connect_req(0, &[0; 16], 30000));
+        let id = f[0].connect().session_id;
+        assert!(
+            q.proposals.is_empty() && q.committed.is_empty(),
+            "no createSession txn"
+        );
+        assert_eq!(q.leader.local_sessions(), 1);
+        q.send_on_leader(c, 1, &create("/e", b"", 1));
+        let r = q.leader_clients.take(c);
+        if upgrading {
+            assert_eq!(r[0].err(), 0, "{r:?}");
+            let types: Vec<i32> = q.committed.iter().map(|e| e.header.r#type).collect();
+            assert_eq!(
+                types,
+                vec![OpCode::CreateSession.code(), OpCode::Create.code()]
+            );
+            assert_eq!(q.leader.global_sessions(), 1);
+            assert_eq!(q.leader.local_sessions(), 0);
+        } else {
+            assert_eq!(
+                r[0].err(),
+                ErrorCode::EphemeralOnLocalSession.code(),
+                "{r:?}"
+            );
+            let types: Vec<i32> = q.committed.iter().map(|e| e.header.r#type).collect();
+            assert_eq!(types, vec![OpCode::Error.code()]);
+            assert_eq!(q.leader.local_sessions(), 1);
+        }
+        assert_eq!(id >> 56, 2);
+    }
+}
+
+#[test]
+fn a_local_session_expires_on_its_member() {
+    let mut q = local_sessions(false);
+    let (a, _) = q.session();
+    q.advance(31_000);
+    let at = q
+        .follower
+        .poll_timeout()
+        .expect("local sessions expire on a learner");
+    assert!(
+        at <= q.now.mono_ms + 2_000,
+        "due at {at}, now {}",
+        q.now.mono_ms
+    );
+    q.advance(5_000);
+    q.follower.handle_tick(q.now);
+    q.pump();
+    assert!(q.is_closed(a));
+    assert_eq!(q.follower.local_sessions(), 0);
+    assert!(q.forwards.is_empty() && q.committed.is_empty());
+}
+
+#[test]
+fn the_leaders_local_session_is_not_resumed_through_a_learner() {
+    let mut q = local_sessions(false);
+    let c = q.open_on_leader();
+    let f = q.connect_on_leader(c, connect_req(0, &[0; 16], 30000));
+    let id = f[0].connect().session_id;
+    assert!(!q.leader.revalidate_session(FOLLOWER_SID, id, 30000, q.now));
 }

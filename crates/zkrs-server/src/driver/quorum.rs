@@ -92,6 +92,8 @@ pub struct QuorumState {
     pub committed_log: CommittedLog,
     /// The txn log thread's report queue, for the thread started after a reload.
     pub storage_events_tx: mpsc::Sender<crate::storage_event::StorageEvent>,
+    /// What the quorum port does with learners (set from the role after every step).
+    pub learner_gate: watch::Sender<LearnerGate>,
 }
 
 /// Completions of the blocking work a quorum member asks for.
@@ -173,21 +175,52 @@ impl QuorumStorageWorker {
     }
 }
 
-/// Accepts learners on the quorum port for as long as the member runs; the core task closes
-/// those that arrive while it is not leading.
+/// What the quorum port does with a learner's connection, by the member's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LearnerGate {
+    /// Looking: connections wait in the listen backlog (the learner's FOLLOWERINFO with them)
+    /// until the election ends here. A Java member has no quorum port open then and its
+    /// learners retry the connect; either way a learner that decided faster than its leader
+    /// is not turned away.
+    Hold,
+    /// Leading: accepted and handed to the leader.
+    Accept,
+    /// Following or observing: accepted and closed, so a learner that expected this member
+    /// to lead learns it at once and elects again.
+    Refuse,
+}
+
+/// Accepts learners on the quorum port for as long as the member runs, as `gate` says; the
+/// core task also closes those that arrive while it is not leading.
 pub async fn accept_learners(
     listener: TcpListener,
     events: mpsc::Sender<PeerEvent>,
     mut shutdown: watch::Receiver<bool>,
+    mut gate: watch::Receiver<LearnerGate>,
     first_handler: HandlerId,
 ) {
     let mut next = first_handler;
     loop {
+        while *gate.borrow_and_update() == LearnerGate::Hold {
+            tokio::select! {
+                r = gate.changed() => if r.is_err() { return },
+                _ = shutdown.changed() => return,
+            }
+        }
         let accepted = tokio::select! {
             a = listener.accept() => a,
             _ = shutdown.changed() => return,
+            r = gate.changed() => {
+                if r.is_err() {
+                    return;
+                }
+                continue;
+            }
         };
         match accepted {
+            Ok((_, remote)) if *gate.borrow() == LearnerGate::Refuse => {
+                tracing::info!("closing learner connection from {remote}: not leading");
+            }
             Ok((stream, remote)) => {
                 next += 1;
                 let handler = next;
@@ -455,6 +488,18 @@ impl Driver {
             }
             any = true;
         }
+        if let Some(q) = self.quorum.as_ref() {
+            let gate = match q.role {
+                Role::Leading(_) => LearnerGate::Accept,
+                Role::Looking => LearnerGate::Hold,
+                Role::Following(_) | Role::Observing(_) => LearnerGate::Refuse,
+            };
+            q.learner_gate.send_if_modified(|g| {
+                let changed = *g != gate;
+                *g = gate;
+                changed
+            });
+        }
         any
     }
 
@@ -703,7 +748,8 @@ impl Driver {
                                         .await;
                                     return;
                                 }
-                                tokio::time::sleep(Duration::from_millis(1000)).await;
+                                // `leaderConnectDelayDuringRetryMs` (100).
+                                tokio::time::sleep(Duration::from_millis(100)).await;
                             }
                         }
                     }
@@ -842,6 +888,7 @@ impl Driver {
                 pending_syncs: l.pending_syncs(),
                 leader_uptime_ms: q.serving_since_ms.map_or(0, |t| now_ms.saturating_sub(t)),
                 proposal_sizes: l.proposal_sizes(),
+                established_zxid: l.is_serving().then(|| Zxid::new(l.epoch(), 0).raw()),
             }),
             _ => None,
         };

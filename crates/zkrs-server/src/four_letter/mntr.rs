@@ -288,6 +288,7 @@ fn flat_value(ctx: &FourLetterContext<'_>, key: &str) -> MetricValue {
         "outstanding_requests" => long(ctx.core.outstanding_requests()),
         "znode_count" => long(ctx.core.node_count()),
         "global_sessions" => long(ctx.core.session_count()),
+        "local_sessions" => long(ctx.core.local_session_count()),
         "watch_count" => long(ctx.core.watch_count()),
         "approximate_data_size" => MetricValue::Long(ctx.core.approximate_data_size()),
         "last_client_response_size" => MetricValue::Long(s.client_response_size.last),

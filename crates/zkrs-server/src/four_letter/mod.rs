@@ -82,6 +82,9 @@ pub struct LeaderInfo {
     pub leader_uptime_ms: u64,
     /// last, min, max.
     pub proposal_sizes: (i64, i64, i64),
+    /// `epoch << 32` once established (`Leader.startZkServer` sets the database's
+    /// lastProcessedZxid to it, so `srvr` shows it before the epoch's first write).
+    pub established_zxid: Option<i64>,
 }
 
 /// The text a four-letter word answers (without the whitelist check).

@@ -41,7 +41,14 @@ pub fn srvr(ctx: &FourLetterContext<'_>, with_clients: bool) -> String {
     let _ = writeln!(
         out,
         "Zxid: 0x{}",
-        java_fmt::hex(ctx.core.last_processed_zxid())
+        java_fmt::hex(
+            ctx.quorum
+                .as_ref()
+                .and_then(|q| q.leader.as_ref())
+                .and_then(|l| l.established_zxid)
+                .map_or(ctx.core.last_processed_zxid(), |z| z
+                    .max(ctx.core.last_processed_zxid()))
+        )
     );
     let _ = writeln!(out, "Mode: {}", ctx.core.mode());
     let _ = writeln!(out, "Node count: {}", ctx.core.node_count());
