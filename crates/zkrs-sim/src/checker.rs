@@ -46,6 +46,9 @@ pub struct Checker {
     loaded: BTreeMap<u64, LoadedHistory>,
     violations: Vec<String>,
     known_bugs_hit: Vec<String>,
+    /// Disk faults are injected: storage failures are recorded, not violations.
+    storage_failures_expected: bool,
+    storage_failures: Vec<String>,
 }
 
 /// Whether `z` may follow `last` in a primary-order history.
@@ -63,6 +66,22 @@ impl Checker {
     /// The violations found so far.
     pub fn violations(&self) -> &[String] {
         &self.violations
+    }
+
+    /// Storage failures are expected (a scenario injects disk faults): they are recorded in
+    /// [`Checker::storage_failures`] instead of being violations.
+    pub fn expect_storage_failures(&mut self) {
+        self.storage_failures_expected = true;
+    }
+
+    /// The storage failures seen while they were expected.
+    pub fn storage_failures(&self) -> &[String] {
+        &self.storage_failures
+    }
+
+    /// The tree digest after the committed `zxid`, as the first member computed it.
+    pub fn committed_digest(&self, zxid: i64) -> Option<i64> {
+        self.digests.get(&zxid).copied()
     }
 
     /// Known bugs hit and tolerated.
@@ -230,7 +249,12 @@ impl Checker {
                 }
             }
             Observation::StorageFailed { sid, what } => {
-                self.violation(format!("storage failure on server {sid}: {what}"))
+                let what = format!("storage failure on server {sid}: {what}");
+                if self.storage_failures_expected {
+                    self.storage_failures.push(what);
+                } else {
+                    self.violation(what)
+                }
             }
             Observation::RestartFailed { sid, what } => {
                 self.violation(format!("I7: server {sid} cannot restart: {what}"))
@@ -245,7 +269,8 @@ impl Checker {
             }
             Observation::LearnerServing { .. }
             | Observation::SyncStarted { .. }
-            | Observation::RoleEnded { .. } => {}
+            | Observation::RoleEnded { .. }
+            | Observation::LearnerClosed { .. } => {}
         }
     }
 

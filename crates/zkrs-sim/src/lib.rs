@@ -22,6 +22,13 @@
 //! - `effect`: [`Effect`], what a node asks the world to do.
 //! - `observation`: [`Observation`], what a node reports to the checker and to tests.
 //! - `sim_config`: [`SimConfig`]; `sim_rng`: [`SimRng`] (SplitMix64); `trace`: [`Trace`].
+//! - `scripted_disk`: scripted disk faults (`eio`, lost renames, power cuts after N disk
+//!   mutations) and what a member's disk holds, for the catalogue 25–30 scenarios.
+//! - `scripted_client`: raw client connections a scenario drives request by request (reads,
+//!   `sync`, ephemerals, session moves), for the catalogue 36–38 scenarios.
+//! - `scripted_sync`: scripted faults of the sync-phase scenarios (election notification
+//!   rules and chaos, packet delay/skip, link reset after a packet, crash after an epoch
+//!   write or a SNAP read) and wire records of votes and quorum packets.
 
 #![forbid(unsafe_code)]
 
@@ -34,6 +41,9 @@ pub mod link;
 pub mod network;
 pub mod node;
 pub mod observation;
+pub mod scripted_client;
+pub mod scripted_disk;
+pub mod scripted_sync;
 pub mod sim_config;
 pub mod sim_rng;
 pub mod simulation;

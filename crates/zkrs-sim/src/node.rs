@@ -173,6 +173,18 @@ impl Node {
         &self.core
     }
 
+    /// The node's filesystem (a handle on the same `MemFs`): scenario tests inject disk
+    /// faults into it and read what is durable.
+    pub fn fs(&self) -> &MemFs {
+        &self.fs
+    }
+
+    /// The ZAB settings the node's next role engine starts with (scenario tests: one
+    /// member's syncLimit).
+    pub fn zab_config_mut(&mut self) -> &mut ZabConfig {
+        &mut self.zab
+    }
+
     pub fn role(&self) -> &Role {
         &self.role
     }
@@ -444,6 +456,17 @@ impl Node {
         self.crash(ctx);
     }
 
+    /// An epoch-file, learner-snapshot or `updatingEpoch` write failed: the driver leaves the
+    /// role (`QuorumStorageEvent::EpochFailed` / `SnapshotFailed`: `end_role`); it does not
+    /// stop, and the in-memory epochs stay as they were.
+    fn quorum_storage_failed(&mut self, ctx: &mut NodeCtx<'_>, what: String) {
+        ctx.observations.push(Observation::StorageFailed {
+            sid: self.sid,
+            what: what.clone(),
+        });
+        self.end_role(format!("storage failure: {what}"), ctx);
+    }
+
     /// The first election round after a (re)load (`quorum_start`).
     fn quorum_start(&mut self, ctx: &mut NodeCtx<'_>) {
         let last = Zxid(self.core.last_processed_zxid());
@@ -476,6 +499,11 @@ impl Node {
         };
         self.pump(ctx);
         kept
+    }
+
+    /// Whether `link` is this member's current connection to its leader.
+    pub fn wants_leader_link(&self, link: LinkId) -> bool {
+        self.leader_link == Some(link)
     }
 
     /// The connection to the leader is open. Returns whether it is still wanted.
@@ -517,7 +545,8 @@ impl Node {
                     // persisted (QuorumPeer.loadDataBase recovers with it).
                     if let Some(storage) = self.storage.as_ref() {
                         if let Err(e) = storage.mark_updating_epoch() {
-                            self.storage_failed(ctx, format!("updatingEpoch: {e}"));
+                            self.quorum_storage_failed(ctx, format!("updatingEpoch: {e}"));
+                            self.pump(ctx);
                             return;
                         }
                     }
@@ -614,7 +643,8 @@ impl Node {
                 .and_then(|()| zkrs_storage::clear_updating_epoch(&self.fs, storage.snap_dir())),
         };
         if let Err(e) = r {
-            self.storage_failed(ctx, format!("epoch file: {e}"));
+            self.quorum_storage_failed(ctx, format!("epoch file: {e}"));
+            self.pump(ctx);
             return;
         }
         match kind {
@@ -655,7 +685,8 @@ impl Node {
             return;
         };
         if let Err(e) = storage.save_snapshot(tree, sessions, None) {
-            self.storage_failed(ctx, format!("snapshot: {e}"));
+            self.quorum_storage_failed(ctx, format!("snapshot: {e}"));
+            self.pump(ctx);
             return;
         }
         // A completion asked for by an ended role is not handed to the next role's engine
@@ -786,8 +817,13 @@ impl Node {
                 request,
                 auth,
             } => {
-                if let Role::Following(l) | Role::Observing(l) = &mut self.role {
-                    let _ = l.forward_request(session_id, cxid, op, request, auth);
+                match &mut self.role {
+                    Role::Following(l) | Role::Observing(l) => {
+                        let _ = l.forward_request(session_id, cxid, op, request, auth);
+                    }
+                    // The leader's own client's sync (the driver's `sync_local`).
+                    Role::Leading(l) if op == zkrs_jute::OpCode::Sync.code() => l.sync_local(),
+                    _ => {}
                 }
             }
             Output::Revalidate {
@@ -953,10 +989,15 @@ impl Node {
                     l.handle_txn_log_read(handler, txns, now.mono_ms);
                 }
             }
-            ZabOutput::CloseLearner { handler, .. } => {
+            ZabOutput::CloseLearner { handler, reason } => {
                 if self.learner_links.remove(&handler) {
                     ctx.effects.push(Effect::LinkClose { link: handler });
                 }
+                ctx.observations.push(Observation::LearnerClosed {
+                    sid: self.sid,
+                    link: handler,
+                    reason,
+                });
             }
             ZabOutput::Commit { zxid } => {
                 let prev = self.core.last_processed_zxid();
@@ -1234,6 +1275,14 @@ impl Node {
     /// The sessions of the last committed state (for final checks).
     pub fn tree(&self) -> &DataTree {
         self.core.tree()
+    }
+
+    /// A second handle on this node's data directory, opened as the node opens it (scenario
+    /// tests: list snapshots, plant files, read the durable epochs).
+    pub fn open_storage(&self) -> Result<FileTxnSnapLog<MemFs>, String> {
+        let opts = storage_options(&self.core_config);
+        let dir = Path::new(DATA_DIR);
+        FileTxnSnapLog::open(self.fs.clone(), dir, dir, opts).map_err(|e| e.to_string())
     }
 }
 

@@ -70,10 +70,17 @@ pub enum Observation {
     RoleEnded { sid: u64, reason: String },
     /// A leader proposal was refused by the engine (for rollover scenarios).
     ProposeRefused { sid: u64, reason: String },
-    /// Something the node could not do with its storage (never expected).
+    /// Something the node could not do with its storage (a violation, unless the scenario
+    /// injects disk faults: `Checker::expect_storage_failures`).
     StorageFailed { sid: u64, what: String },
     /// A known bug was hit and tolerated (`SimConfig::tolerate_known_bugs`).
     KnownBug { sid: u64, what: String },
     /// The node could not restart from its disk (I7).
     RestartFailed { sid: u64, what: String },
+    /// A leader dropped a learner connection (`ZabOutput::CloseLearner`), and why.
+    LearnerClosed {
+        sid: u64,
+        link: crate::effect::LinkId,
+        reason: String,
+    },
 }

@@ -34,6 +34,8 @@ pub const KNOWN_GAP_ACCEPTED_EPOCH_AHEAD: &str =
 const CONNECT_ATTEMPTS: u32 = 5;
 /// Time between connect attempts (ms).
 const CONNECT_RETRY_MS: u64 = 1_000;
+/// How often a connection held in a looking member's backlog checks whether it is accepted.
+const HOLD_CHECK_MS: u64 = 5;
 
 /// The outcome of one run.
 #[derive(Debug, Clone)]
@@ -71,13 +73,13 @@ pub struct CrashOnPacket {
 pub struct Simulation {
     pub config: SimConfig,
     pub seed: u64,
-    now_ms: u64,
-    rng: SimRng,
-    queue: EventQueue,
+    pub(crate) now_ms: u64,
+    pub(crate) rng: SimRng,
+    pub(crate) queue: EventQueue,
     nodes: BTreeMap<u64, Node>,
-    links: BTreeMap<LinkId, Link>,
+    pub(crate) links: BTreeMap<LinkId, Link>,
     next_link: LinkId,
-    election_last_delivery_ms: BTreeMap<(u64, u64), u64>,
+    pub(crate) election_last_delivery_ms: BTreeMap<(u64, u64), u64>,
     network: Network,
     disk_delay_ms: BTreeMap<u64, (u64, u64)>,
     epoch_writes_done_ms: BTreeMap<u64, u64>,
@@ -99,6 +101,10 @@ pub struct Simulation {
     known_gaps: u64,
     effects: Vec<Effect>,
     new_observations: Vec<Observation>,
+    /// Scripted sync-phase faults and wire records (`scripted_sync`).
+    pub(crate) scripted: crate::scripted_sync::ScriptedSync,
+    /// Scripted raw client connections (`scripted_client`).
+    pub(crate) raw: crate::scripted_client::RawConns,
 }
 
 /// The quorum verifier of `voters` participants and `observers` observers.
@@ -175,6 +181,8 @@ impl Simulation {
             known_gaps: 0,
             effects: Vec::new(),
             new_observations: Vec::new(),
+            scripted: Default::default(),
+            raw: Default::default(),
         };
         let sids: Vec<u64> = sim.nodes.keys().copied().collect();
         for sid in sids {
@@ -214,6 +222,11 @@ impl Simulation {
 
     pub fn checker(&self) -> &Checker {
         &self.checker
+    }
+
+    /// Scenario set-up of the checker (for example expected storage failures).
+    pub fn checker_mut(&mut self) -> &mut Checker {
+        &mut self.checker
     }
 
     pub fn violations(&self) -> &[String] {
@@ -638,8 +651,15 @@ impl Simulation {
                 role_generation,
             } => {
                 if self.alive(sid, incarnation) {
+                    let crash = self.take_epoch_crash_point(sid, kind);
                     self.with_node(sid, |n, ctx| {
-                        n.on_epoch_written(kind, epoch, role_generation, ctx)
+                        n.on_epoch_written(kind, epoch, role_generation, ctx);
+                        if crash {
+                            // Crash point: what the node sends in reply is lost with it.
+                            ctx.effects
+                                .retain(|e| !matches!(e, Effect::LinkSend { .. }));
+                            n.crash(ctx);
+                        }
                     });
                 }
                 format!("epoch {sid} {kind:?}={epoch}")
@@ -695,6 +715,18 @@ impl Simulation {
                 Event::LinkRetry { link, attempt },
             );
             return format!("link {link} refused by {leader}");
+        }
+        if matches!(self.nodes[&leader].role(), Role::Looking) {
+            // The driver's `LearnerGate::Hold`: the connection waits in the listen backlog
+            // until the member's election ends (while the learner still wants it).
+            if self.nodes[&learner].up && self.nodes[&learner].wants_leader_link(link) {
+                self.queue.push(
+                    self.now_ms + HOLD_CHECK_MS,
+                    Event::LinkConnect { link, attempt },
+                );
+                return String::new();
+            }
+            return format!("link {link} no longer wanted while held by {leader}");
         }
         let leader_inc = self.nodes[&leader].incarnation;
         if let Some(l) = self.links.get_mut(&link) {
@@ -804,7 +836,12 @@ impl Simulation {
                             break;
                         }
                     }
+                    let from = self.links.get(&link).map_or(0, |l| l.sender(dir));
+                    let copy = p.clone();
                     self.with_node(sid, |n, ctx| n.on_packet(link, p, ctx));
+                    if self.scripted_link_received(link, sid, from, &copy) {
+                        break;
+                    }
                 }
                 Received::Snapshot {
                     zxid,
@@ -815,6 +852,7 @@ impl Simulation {
                     self.with_node(sid, |n, ctx| {
                         n.on_snapshot(link, Zxid(zxid), *tree, sessions, ctx)
                     });
+                    self.scripted_snapshot_read(sid);
                 }
             }
         }
@@ -822,7 +860,7 @@ impl Simulation {
     }
 
     /// `sid` closes the link: the other end learns it unless the way is blocked.
-    fn close_link_from(&mut self, link: LinkId, sid: u64) {
+    pub(crate) fn close_link_from(&mut self, link: LinkId, sid: u64) {
         let now = self.now_ms;
         let d = self.net_delay();
         let Some(l) = self.links.get_mut(&link) else {
@@ -1009,7 +1047,7 @@ impl Simulation {
     }
 
     /// Runs `f` on node `sid` and carries out what it asked for.
-    fn with_node(&mut self, sid: u64, f: impl FnOnce(&mut Node, &mut NodeCtx<'_>)) {
+    pub(crate) fn with_node(&mut self, sid: u64, f: impl FnOnce(&mut Node, &mut NodeCtx<'_>)) {
         let mut effects = std::mem::take(&mut self.effects);
         let mut observations = std::mem::take(&mut self.new_observations);
         if let Some(node) = self.nodes.get_mut(&sid) {
@@ -1041,6 +1079,9 @@ impl Simulation {
         match effect {
             Effect::SendElection { to, bytes } => {
                 if !self.network.reachable(sid, to) || !self.nodes.contains_key(&to) {
+                    return;
+                }
+                if self.scripted_election(sid, to, &bytes) {
                     return;
                 }
                 let d = self.net_delay();
@@ -1092,7 +1133,14 @@ impl Simulation {
                     l.break_direction(dir);
                     return;
                 }
-                let t = l.delivery_time(dir, now, d);
+                let to = l.receiver(dir);
+                let Some(extra) = self.scripted_link_send(sid, link, to, &bytes) else {
+                    return;
+                };
+                let Some(l) = self.links.get_mut(&link) else {
+                    return;
+                };
+                let t = l.delivery_time(dir, now, d + extra);
                 self.queue.push(t, Event::LinkData { link, dir, bytes });
             }
             Effect::LinkClose { link } => self.close_link_from(link, sid),
@@ -1152,6 +1200,9 @@ impl Simulation {
                 );
             }
             Effect::ClientFrame { conn, frame } => {
+                if self.raw.on_frame(conn, &frame, now) {
+                    return;
+                }
                 if let Some(&c) = self.conn_owner.get(&conn) {
                     if let Err(e) = self.clients[c].on_frame(conn, &frame) {
                         self.checker.violation(e);
@@ -1162,6 +1213,7 @@ impl Simulation {
                 }
             }
             Effect::ClientClose { conn } => {
+                self.raw.on_closed(conn);
                 if let Some(c) = self.conn_owner.remove(&conn) {
                     self.clients[c].on_closed(conn);
                 }
@@ -1170,7 +1222,7 @@ impl Simulation {
     }
 
     /// Timers, invariant checks and the trace after each step.
-    fn after_step(&mut self, line: String) {
+    pub(crate) fn after_step(&mut self, line: String) {
         let now = self.now_ms;
         let sids: Vec<u64> = self.nodes.keys().copied().collect();
         for sid in sids {

@@ -81,8 +81,8 @@ fn fixed_trunc_reload_below_the_trunc_point() {
 /// Catalogue 3 expects it to join (I8).
 #[test]
 fn gap_member_with_accepted_epoch_ahead_cannot_join() {
-    fails_with(313, "I8 liveness");
-    let r = Simulation::run_random(SimConfig::default(), 313);
+    fails_with(968, "I8 liveness");
+    let r = Simulation::run_random(SimConfig::default(), 968);
     assert!(r.ok());
     assert!(r
         .known_bugs_hit

@@ -83,7 +83,7 @@ pub use log_files::{
 };
 pub use log_record::RecordDamage;
 pub use log_scan::{LogEnd, LogFileScan, RecordSpan, DEFAULT_MAX_RECORD_LEN};
-pub use mem_fs::MemFs;
+pub use mem_fs::{FsOp, MemFs};
 pub use os_fs::OsFs;
 pub use paced_writer::SNAPSHOT_SYNC_BYTES;
 pub use recovery_report::{RecoveryReport, Restored};
