@@ -446,3 +446,54 @@ def local_sessions(ens: Ensemble, upgrading: bool) -> dict:
                 pass
     verify(ens)
     return out
+
+
+# ------------------------------------------------------- catalogue 35: static config growth
+
+
+def rolling_restart_adds_member(ens: Ensemble, workload) -> dict:
+    """Catalogue 35 (ZOOKEEPER-2819/3829), `reconfigEnabled=false`: members 1-3 run with a
+    static config of {1,2,3}; then member 4 starts with {1,2,3,4} and 1, 2 and 3 are restarted
+    one at a time with {1,2,3,4} (the leader last). After the last restart a leader must commit
+    writes through every member, the leader counts the three others as synced, and every
+    member's `conf` lists the four servers: the config always comes from the static file,
+    never from a SNAP or NEWLEADER of a member that still had the old one."""
+    old = [m for m in ens if m.sid != 4]
+    new4 = ens[4]
+
+    def write(m, sids):
+        text = ens.config_text(m)
+        keep = [ln for ln in text.splitlines()
+                if not ln.startswith("server.") or int(ln.split("=")[0][7:]) in sids]
+        m.cfg_path.write_text("\n".join(keep) + "\n")
+
+    for m in old:
+        write(m, {1, 2, 3})
+    ens.start(sids=[m.sid for m in old], wait=False)
+    leader = ens.wait_for_quorum(members=old)
+    w = workload(ens.connect_string([m.sid for m in old]), prefix="/grow", name="before")
+    assert w.write(50) == 50, w.summary()
+    w.close()
+    new4.start()
+    order = [m for m in old if m is not leader] + [leader]
+    for m in order:
+        write(m, {1, 2, 3, 4})
+        m.stop()
+        m.start()
+        ens.wait_for_quorum(timeout=90)
+    leader = ens.wait_for_quorum(timeout=90)
+    ws = [workload(m.address, prefix="/grow", name=f"after{m.sid}") for m in ens]
+    for x in ws:
+        assert x.write(20) == 20, x.summary()
+    mntr = leader.mntr()
+    synced = mntr.get("zk_synced_followers")
+    assert synced in (None, "3"), f"leader s{leader.sid} zk_synced_followers={synced}"
+    for m in ens:
+        conf = m.fourlw("conf") or ""
+        servers = sorted(ln.split("=")[0] for ln in conf.splitlines() if ln.startswith("server."))
+        assert servers == ["server.1", "server.2", "server.3", "server.4"], (
+            f"s{m.sid} ({m.runs_as}) conf lists {servers}\n{conf}")
+    verify(ens, ws)
+    for x in ws:
+        x.close()
+    return {"leader": leader.sid}

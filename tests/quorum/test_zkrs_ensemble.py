@@ -155,3 +155,10 @@ def test_zkrs_local_sessions(make_ensemble, workload, upgrading):
     ens = make_ensemble(["zkrs"] * 3, extra_cfg=cfg)
     ens.start()
     S.local_sessions(ens, upgrading)
+
+
+def test_zkrs_rolling_restart_adds_a_member(make_ensemble, workload):
+    """Catalogue 35: a fourth member added by editing the static config and restarting the
+    three others one at a time (reconfigEnabled=false); the grown ensemble commits writes."""
+    ens = make_ensemble(["zkrs"] * 4)
+    S.rolling_restart_adds_member(ens, workload)
