@@ -1005,6 +1005,20 @@ class Ensemble:
             return self.wait_for_quorum(timeout=timeout)
         return None
 
+    def start_first(self, sids, settle: float = 0.5, timeout: float = 60.0) -> None:
+        """Starts `sids` and waits until each answers `ruok` (its client port is open; a Java
+        member starts its election right after), then `settle` seconds more, so that members
+        started next find them in the election. A JVM takes seconds to get there, a zkrs
+        member milliseconds: without this wait two zkrs members can elect each other before
+        a Java member with a higher sid has started."""
+        for sid in sids:
+            self[sid].start()
+        for sid in sids:
+            m = self[sid]
+            self.wait_for(lambda m=m: m.fourlw("ruok", timeout=1.0) == "imok", timeout,
+                          f"s{sid} answering ruok")
+        time.sleep(settle)
+
     def stop_all(self) -> None:
         """SIGTERM every running member at once, then wait for each (SIGKILL after 15 s)."""
         for m in self.running:

@@ -55,8 +55,7 @@ def test_mixed_zkrs_follower_truncated_by_java_leader(make_ensemble, workload):
     Java s2 leads the next epoch; zkrs s3 restarts and must accept the Java leader's TRUNC
     and lose the tail."""
     ens = make_ensemble(["java", "java", "zkrs"], proxied=True)
-    ens.start(sids=[3], wait=False)
-    time.sleep(0.5)
+    ens.start_first([3])
     leader = ens.start(sids=[1, 2])
     assert leader.sid == 3, f"expected zkrs s3 to lead, got s{leader.sid}"
     assert S.trunc_uncommitted_tail(ens, workload) == "TRUNC"
@@ -66,8 +65,9 @@ def test_mixed_java_follower_truncated_by_zkrs_leader(make_ensemble, workload):
     """The reverse: Java s3 leads zkrs s2 and Java s1, logs a tail alone and is killed;
     zkrs s2 leads the next epoch and must send TRUNC to the restarted Java s3."""
     ens = make_ensemble(["java", "zkrs", "java"], proxied=True)
-    leader = ens.start()
-    assert leader.sid == 3
+    ens.start_first([3, 1])
+    leader = ens.start(sids=[2])
+    assert leader.sid == 3, ens.status_line()
     assert S.trunc_uncommitted_tail(ens, workload) == "TRUNC"
 
 
@@ -75,8 +75,7 @@ def test_mixed_java_follower_diff_from_zkrs_txnlog(make_ensemble, workload):
     """zkrs s3 leads; Java s1 misses 700 writes (beyond the committed log) and is
     DIFF-synced from the zkrs leader's on-disk txn log, then restarts with the same tree."""
     ens = make_ensemble(["java", "java", "zkrs"], extra_cfg=S.TXNLOG_CFG)
-    ens.start(sids=[3], wait=False)
-    time.sleep(0.5)
+    ens.start_first([3])
     leader = ens.start(sids=[1, 2])
     assert leader.sid == 3, f"expected zkrs s3 to lead, got s{leader.sid}"
     assert S.follower_catch_up(ens, workload, ens[1], writes=S.SNAP_WRITES,
@@ -90,8 +89,7 @@ def test_mixed_zkrs_leads_java_followers_and_observer(make_ensemble, workload):
     follower 700 writes behind gets SNAP."""
     ens = make_ensemble(["java", "java", "java:observer", "zkrs"], snap_count=100,
                         extra_cfg=S.SNAP_CFG)
-    ens.start(sids=[4], wait=False)
-    time.sleep(0.5)
+    ens.start_first([4])
     leader = ens.start(sids=[1, 2, 3])
     assert leader.sid == 4, f"expected zkrs s4 to lead, got s{leader.sid}"
     ws = [workload(m.address, prefix="/zl", name=f"via{m.sid}") for m in ens]
@@ -147,8 +145,7 @@ def test_mixed_leader_kill9(make_ensemble, workload, leader_kind):
     other = "java" if leader_kind == "zkrs" else "zkrs"
     kinds = ["java", other, leader_kind] if leader_kind == "zkrs" else ["zkrs", other, leader_kind]
     ens = make_ensemble(kinds)
-    ens.start(sids=[3], wait=False)
-    time.sleep(0.5)
+    ens.start_first([3])
     leader = ens.start(sids=[1, 2])
     assert leader.sid == 3 and leader.kind == leader_kind, ens.status_line()
     r = S.leader_kill9(ens, workload, max_reelection=30.0)
@@ -168,8 +165,7 @@ def test_mixed_local_sessions(make_ensemble, workload, upgrading, kinds):
     if kinds[2] == "java":
         ens.start(sids=[3, 2])
     else:
-        ens.start(sids=[3], wait=False)
-        time.sleep(0.5)
+        ens.start_first([3])
     leader = ens.start(sids=[1, 2] if kinds[2] == "zkrs" else [1])
     assert leader.sid == 3, f"expected s3 ({kinds[2]}) to lead, got s{leader.sid}"
     S.local_sessions(ens, upgrading)

@@ -347,8 +347,9 @@ impl ServerCore {
         }
     }
 
-    /// Time passes: session expiry and the container/TTL reaper run from here (not on a
-    /// learner: the leader expires sessions and reaps containers).
+    /// Time passes: session expiry and the container/TTL reaper run from here. On a learner
+    /// only its local sessions expire (the leader expires global sessions and reaps
+    /// containers).
     pub fn handle_tick(&mut self, now: Clock) {
         for id in self.sessions.expire_due(now.mono_ms) {
             if self.sessions.is_local(id) {
@@ -406,7 +407,8 @@ impl ServerCore {
         self.outputs.pop_front()
     }
 
-    /// The next monotonic time at which `handle_tick` has work to do (none on a learner).
+    /// The next monotonic time at which `handle_tick` has work to do (on a learner, only
+    /// while it has local sessions).
     pub fn poll_timeout(&self) -> Option<u64> {
         if self.role.is_learner() {
             // Only local sessions expire on a learner.
