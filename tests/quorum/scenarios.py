@@ -380,6 +380,8 @@ def local_sessions(ens: Ensemble, upgrading: bool) -> dict:
     from ensemble import fourlw, kazoo_client, parse_mntr
 
     leader = ens.wait_for_quorum()
+    # A Java leader sets its zxid to epoch<<32 just after it reports Mode: leader.
+    ens.wait_for(lambda: (leader.zxid() or 0) >> 32 >= 1, 10, "the leader's zxid in its epoch")
     follower = next(m for m in ens.participants if m is not leader)
     other = next(m for m in ens.participants if m is not leader and m is not follower)
     out = {}

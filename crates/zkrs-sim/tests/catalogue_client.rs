@@ -13,7 +13,10 @@ use zkrs_jute::{
 use zkrs_jute::{ErrorTxn, TxnBody, TxnEntry};
 use zkrs_session::ConnId;
 use zkrs_sim::observation::Observation;
-use zkrs_sim::{RunReport, SimConfig, Simulation};
+use zkrs_sim::{SimConfig, Simulation};
+
+mod common;
+use common::*;
 
 /// The session timeout the raw clients ask for; the members' maximum (20 ticks) is 4 s.
 const TIMEOUT_MS: i32 = 4_000;
@@ -34,43 +37,6 @@ fn sim(config: SimConfig, seed: u64) -> Simulation {
     let mut s = Simulation::new(config, seed);
     s.record_observations(true);
     s
-}
-
-fn assert_clean(s: &Simulation) {
-    assert!(
-        s.violations().is_empty(),
-        "violations: {:#?}\n{}",
-        s.violations(),
-        s.trace_lines().join("\n")
-    );
-}
-
-fn assert_ok(r: RunReport) {
-    assert!(
-        r.ok(),
-        "seed {}: {:#?}\n{}",
-        r.seed,
-        r.violations,
-        r.trace.join("\n")
-    );
-}
-
-fn wait_leader(s: &mut Simulation, max_ms: u64) -> u64 {
-    assert!(
-        s.run_until(max_ms, |s| s.leader().is_some()),
-        "no leader within {max_ms} ms: {}",
-        s.describe_nodes()
-    );
-    s.leader().unwrap_or_default()
-}
-
-fn wait_converged(s: &mut Simulation, max_ms: u64) {
-    assert!(
-        s.run_until(max_ms, |s| s.converged()),
-        "no convergence within {max_ms} ms: {}\n{}",
-        s.describe_nodes(),
-        s.trace_lines().join("\n")
-    );
 }
 
 /// Opens a session (or resumes `session`) on `sid` and waits for the ConnectResponse.

@@ -7,9 +7,12 @@
 use zkrs_jute::{PacketType, Zxid};
 use zkrs_sim::observation::Observation;
 use zkrs_sim::scripted_disk::contiguous;
-use zkrs_sim::{RunReport, SimConfig, Simulation};
+use zkrs_sim::{SimConfig, Simulation};
 use zkrs_storage::FsOp;
 use zkrs_zab::learner::SyncMode;
+
+mod common;
+use common::*;
 
 fn config() -> SimConfig {
     SimConfig {
@@ -23,68 +26,6 @@ fn sim(config: SimConfig, seed: u64) -> Simulation {
     let mut s = Simulation::new(config, seed);
     s.record_observations(true);
     s
-}
-
-fn assert_clean(s: &Simulation) {
-    assert!(
-        s.violations().is_empty(),
-        "violations: {:#?}\n{}",
-        s.violations(),
-        s.trace_lines().join("\n")
-    );
-}
-
-fn assert_ok(r: RunReport) {
-    assert!(
-        r.ok(),
-        "seed {}: {:#?}\n{}",
-        r.seed,
-        r.violations,
-        r.trace.join("\n")
-    );
-}
-
-fn wait_leader(s: &mut Simulation, max_ms: u64) -> u64 {
-    assert!(
-        s.run_until(max_ms, |s| s.leader().is_some()),
-        "no leader within {max_ms} ms: {}",
-        s.describe_nodes()
-    );
-    s.leader().unwrap_or_default()
-}
-
-fn wait_committed(s: &mut Simulation, n: usize, max_ms: u64) {
-    assert!(
-        s.run_until(max_ms, |s| s.checker().committed().len() >= n),
-        "fewer than {n} committed txns: {}",
-        s.describe_nodes()
-    );
-}
-
-fn wait_converged(s: &mut Simulation, max_ms: u64) {
-    assert!(
-        s.run_until(max_ms, |s| s.converged()),
-        "no convergence within {max_ms} ms: {}\n{}",
-        s.describe_nodes(),
-        s.trace_lines().join("\n")
-    );
-}
-
-fn followers(s: &Simulation, leader: u64) -> Vec<u64> {
-    s.nodes()
-        .map(|n| n.sid)
-        .filter(|&x| x != leader && s.config.is_voter(x))
-        .collect()
-}
-
-fn sync_modes(s: &Simulation, sid: u64) -> Vec<SyncMode> {
-    s.observations()
-        .iter()
-        .filter_map(|o| match o {
-            Observation::SyncStarted { sid: x, mode, .. } if *x == sid => Some(*mode),
-            _ => None,
-        })
-        .collect()
 }
 
 fn storage_failures_of(s: &Simulation, sid: u64) -> usize {

@@ -11,10 +11,13 @@ use zkrs_sim::observation::Observation;
 use zkrs_sim::scripted_sync::{
     PacketAction, PacketEvent, PacketMatch, PacketRule, VoteAction, VoteChaos, VoteRule,
 };
-use zkrs_sim::{RunReport, SimConfig, Simulation};
+use zkrs_sim::{SimConfig, Simulation};
 use zkrs_zab::election::vote::ServerState;
 use zkrs_zab::learner::SyncMode;
 use zkrs_zab::EpochKind;
+
+mod common;
+use common::*;
 
 fn config() -> SimConfig {
     SimConfig {
@@ -29,66 +32,6 @@ fn sim(config: SimConfig, seed: u64) -> Simulation {
     s.record_observations(true);
     s.record_wire(true);
     s
-}
-
-fn assert_clean(s: &Simulation) {
-    assert!(
-        s.violations().is_empty(),
-        "violations: {:#?}\n{}",
-        s.violations(),
-        s.trace_lines().join("\n")
-    );
-}
-
-fn assert_ok(r: RunReport) {
-    assert!(
-        r.ok(),
-        "seed {}: {:#?}\n{}",
-        r.seed,
-        r.violations,
-        r.trace.join("\n")
-    );
-}
-
-fn wait_leader(s: &mut Simulation, max_ms: u64) -> u64 {
-    assert!(
-        s.run_until(max_ms, |s| s.leader().is_some()),
-        "no leader within {max_ms} ms: {}",
-        s.describe_nodes()
-    );
-    s.leader().unwrap_or_default()
-}
-
-/// Waits until a member other than `old` leads an established epoch, and returns it.
-fn wait_other_leader(s: &mut Simulation, old: u64, max_ms: u64) -> u64 {
-    let other = |s: &Simulation| {
-        s.nodes()
-            .find(|n| n.sid != old && n.up && n.is_serving_leader())
-            .map(|n| n.sid)
-    };
-    assert!(
-        s.run_until(max_ms, |s| other(s).is_some()),
-        "no other leader within {max_ms} ms: {}",
-        s.describe_nodes()
-    );
-    other(s).unwrap_or_default()
-}
-
-fn wait_committed(s: &mut Simulation, n: usize, max_ms: u64) {
-    assert!(
-        s.run_until(max_ms, |s| s.checker().committed().len() >= n),
-        "fewer than {n} committed txns: {}",
-        s.describe_nodes()
-    );
-}
-
-fn wait_converged(s: &mut Simulation, max_ms: u64) {
-    assert!(
-        s.run_until(max_ms, |s| s.converged()),
-        "no convergence within {max_ms} ms: {}\n{}",
-        s.describe_nodes(),
-        s.trace_lines().join("\n")
-    );
 }
 
 fn sync_starts(s: &Simulation, sid: u64) -> Vec<(u64, SyncMode, i64)> {
@@ -108,13 +51,6 @@ fn sync_starts(s: &Simulation, sid: u64) -> Vec<(u64, SyncMode, i64)> {
 
 fn sync_modes(s: &Simulation, sid: u64) -> Vec<SyncMode> {
     sync_starts(s, sid).into_iter().map(|(_, m, _)| m).collect()
-}
-
-fn followers(s: &Simulation, leader: u64) -> Vec<u64> {
-    s.nodes()
-        .map(|n| n.sid)
-        .filter(|&x| x != leader && s.config.is_voter(x))
-        .collect()
 }
 
 fn last_committed(s: &Simulation) -> i64 {
