@@ -14,14 +14,6 @@ use zkrs_zab::learner::SyncMode;
 mod common;
 use common::*;
 
-fn config() -> SimConfig {
-    SimConfig {
-        faults: false,
-        keep_trace: true,
-        ..SimConfig::default()
-    }
-}
-
 fn sim(config: SimConfig, seed: u64) -> Simulation {
     let mut s = Simulation::new(config, seed);
     s.record_observations(true);

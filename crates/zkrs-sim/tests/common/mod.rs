@@ -4,8 +4,17 @@
 #![allow(dead_code)]
 
 use zkrs_sim::observation::Observation;
-use zkrs_sim::{RunReport, Simulation};
+use zkrs_sim::{RunReport, SimConfig, Simulation};
 use zkrs_zab::learner::SyncMode;
+
+/// A scripted run: no random nemesis, the whole trace kept for failure messages.
+pub fn config() -> SimConfig {
+    SimConfig {
+        faults: false,
+        keep_trace: true,
+        ..SimConfig::default()
+    }
+}
 
 pub fn assert_clean(s: &Simulation) {
     assert!(
