@@ -66,7 +66,8 @@ benches/compare.sh --quick --no-build --out "$smoke_out"
 # 3-member ensembles, Java vs zkrs (docs/performance.md, "Ensembles"): smoke run.
 target/conformance-venv/bin/python benches/ensemble.py --quick --out target/bench/ensemble-smoke
 # The pooling of runs that docs/performance.md uses: it must read what compare.sh writes.
-benches/pool.py "$smoke_out" "$smoke_out" | grep -q '^| start-up to first session, empty (ms) |'
+pooled=$(benches/pool.py "$smoke_out" "$smoke_out")
+grep -q '^| start-up to first session, empty (ms) |' <<<"$pooled"
 
 # Every step above exits non-zero on a failure (set -e), so reaching here means all passed.
 echo "suites (cargo test, differential, conformance, kazoo restart, ensemble follower, interop, crash, quorum, bench smoke): 9 passed, 0 failed"
