@@ -890,7 +890,7 @@ class Ensemble:
     def __init__(self, name: str, members, *, sids=None, tick_time: int = 2000,
                  init_limit: int = 10, sync_limit: int = 5, snap_count: int | None = None,
                  extra_cfg: dict | None = None, extra_cfg_by_kind: dict | None = None,
-                 proxied: bool = False, root: Path | None = None):
+                 proxied: bool = False, root: Path | None = None, reconfig: bool = False):
         self.name = _safe_name(name)
         self.dir = Path(root or WORK_ROOT) / self.name
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -904,7 +904,12 @@ class Ensemble:
         self.snap_count = snap_count
         self.extra_cfg = dict(extra_cfg or {})
         self.extra_cfg_by_kind = {k: dict(v) for k, v in (extra_cfg_by_kind or {}).items()}
+        # reconfig=True: `reconfigEnabled=true`, and a member's zoo.cfg is written only until
+        # the member rewrites it itself (`dynamicConfigFile=`); see add_member().
+        self.reconfig = reconfig
         self.members: dict[int, Member] = {}
+        # The members every initial config lists (add_member() adds members outside it).
+        self.config_sids: set[int] = set()
         for sid, (kind, role) in zip(sids, specs):
             m = Member(self, sid, kind, role)
             m.dir.mkdir(parents=True)
@@ -912,6 +917,7 @@ class Ensemble:
             (m.data_dir / "myid").write_text(f"{sid}\n")
             (m.dir / "log4j.properties").write_text(LOG4J_PROPERTIES)
             self.members[sid] = m
+            self.config_sids.add(sid)
         self.proxies: LinkProxies | None = None
         # proxy_ports[(src, dst)] = (quorum port, election port) that src uses to reach dst
         self.proxy_ports: dict[tuple[int, int], tuple[int, int]] = {}
@@ -974,7 +980,7 @@ class Ensemble:
             "4lw.commands.whitelist=*",
             "admin.enableServer=false",
             "standaloneEnabled=false",
-            "reconfigEnabled=false",
+            f"reconfigEnabled={'true' if self.reconfig else 'false'}",
         ]
         if m.is_observer:
             lines.append("peerType=observer")
@@ -985,11 +991,36 @@ class Ensemble:
         for k, v in extra.items():
             lines.append(f"{k}={v}")
         for other in self.members.values():
-            lines.append(self.server_line(m, other))
+            if other.sid in self.config_sids or other.sid == m.sid:
+                lines.append(self.server_line(m, other))
         return "\n".join(lines) + "\n"
 
     def write_config(self, m: Member) -> None:
+        if self.reconfig and m.cfg_path.exists() and \
+                "dynamicConfigFile=" in m.cfg_path.read_text():
+            return  # the member's own (ZooKeeper rewrites zoo.cfg after a reconfig)
         m.cfg_path.write_text(self.config_text(m))
+
+    def add_member(self, kind: str = "zkrs", role: str = "participant") -> Member:
+        """A new member (next sid) whose config lists the initial members plus itself, as
+        ZooKeeper's docs tell a joiner to start; the others' configs do not list it. Not
+        started."""
+        assert self.proxies is None, "add_member on a proxied ensemble"
+        sid = max(self.members) + 1
+        m = Member(self, sid, kind, role)
+        m.dir.mkdir(parents=True)
+        m.data_dir.mkdir()
+        (m.data_dir / "myid").write_text(f"{sid}\n")
+        (m.dir / "log4j.properties").write_text(LOG4J_PROPERTIES)
+        self.members[sid] = m
+        self.write_config(m)
+        return m
+
+    def server_spec(self, m: Member, role: str | None = None) -> str:
+        """`server.N=host:quorum:election[:role];host:client`, for reconfig -add."""
+        role = role or m.role
+        return (f"server.{m.sid}={m.host}:{m.quorum_port}:{m.election_port}:{role}"
+                f";{m.host}:{m.client_port}")
 
     # -- lifecycle
     def start(self, sids=None, wait: bool = True, timeout: float = 90.0, stagger: float = 0.0):

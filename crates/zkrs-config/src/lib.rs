@@ -33,6 +33,8 @@
 //! - `quorum_server`: [`QuorumServer`] and [`ServerAddress`], one `server.N` line.
 //! - `quorum_verifier`: [`QuorumVerifier`] and [`QuorumKind`], the membership, its quorum rule
 //!   and its `/zookeeper/config` text form.
+//! - `reconfig`: the membership a `reconfig` asks for ([`ReconfigError`]) and the text of the
+//!   dynamic and static config files a member rewrites ([`edit_static_config`]).
 //! - `host_port`: [`HostPort`], an unresolved host and port.
 //! - `learner_type`: [`LearnerType`], participant or observer.
 //! - `system_properties`: [`SystemProperties`], the `zookeeper.*` keys and their typed
@@ -67,6 +69,7 @@ mod properties;
 mod quorum_auth;
 mod quorum_server;
 mod quorum_verifier;
+mod reconfig;
 mod snapshot_compression;
 mod system_properties;
 mod warning;
@@ -89,6 +92,7 @@ pub use properties::{Duplicate, Properties, Property};
 pub use quorum_auth::QuorumAuthConfig;
 pub use quorum_server::{QuorumServer, ServerAddress};
 pub use quorum_verifier::{QuorumKind, QuorumVerifier};
+pub use reconfig::{edit_static_config, ReconfigError};
 pub use snapshot_compression::SnapshotCompression;
 pub use system_properties::{SystemProperties, PREFIX as SYSTEM_PROPERTY_PREFIX};
 pub use warning::{ConfigWarning, WarningKind};

@@ -74,6 +74,19 @@ pub struct QuorumSettings {
     pub cnx_timeout_ms: u64,
     /// `snapshotSizeFactor`: the limit on txn log files a DIFF may be read from.
     pub snapshot_size_factor: f64,
+    /// The static config file (zoo.cfg) the dynamic config files are named after and that a
+    /// reconfig rewrites (`dynamicConfigFile=`); `None` when the config did not come from a
+    /// file (tests).
+    pub config_file: Option<PathBuf>,
+    /// `standaloneEnabled`.
+    pub standalone_enabled: bool,
+    /// `multiAddress.enabled`.
+    pub multi_address_enabled: bool,
+    /// `oraclePath`.
+    pub oracle_path: Option<String>,
+    /// The membership is written in zoo.cfg itself (no `dynamicConfigFile`): with
+    /// `reconfigEnabled` the file is backed up to `zoo.cfg.bak` at start-up.
+    pub inline_membership: bool,
 }
 
 impl QuorumSettings {
@@ -92,6 +105,12 @@ impl QuorumSettings {
             commit_log_count: usize::try_from(cfg.system_properties.commit_log_count())
                 .unwrap_or(zkrs_zab::zab_config::DEFAULT_COMMIT_LOG_COUNT),
             txn_log_sync_enabled: cfg.system_properties.snapshot_size_factor() >= 0.0,
+            reconfig_enabled: cfg.reconfig_enabled,
+            last_seen_verifier: cfg
+                .last_seen_quorum_verifier
+                .clone()
+                .filter(|qv| qv.version() > cfg.quorum_verifier.version()),
+            observer: cfg.peer_type == zkrs_config::LearnerType::Observer,
         };
         let props = &cfg.system_properties;
         let cnx_timeout_ms = u64::try_from(props.get_int("cnxTimeout", 5000))
@@ -140,6 +159,11 @@ impl QuorumSettings {
             quorum_addrs,
             cnx_timeout_ms,
             snapshot_size_factor: props.snapshot_size_factor(),
+            config_file: Some(PathBuf::from(&cfg.source)).filter(|p| p.is_file()),
+            standalone_enabled: cfg.standalone_enabled,
+            multi_address_enabled: cfg.multi_address.enabled,
+            oracle_path: cfg.oracle_path.clone(),
+            inline_membership: cfg.dynamic_config_file.is_none(),
         })
     }
 }

@@ -40,6 +40,7 @@ use crate::throttle::Throttle;
 use crate::wire_stats::WireStats;
 
 pub mod quorum;
+pub mod reconfig;
 use quorum::{PendingReload, QuorumState, Role};
 
 /// How long a graceful stop waits for the txn log thread and a snapshot in progress.
@@ -718,7 +719,12 @@ impl Driver {
                 crate::database::committed_log_of(&recent_txns, q.zab.commit_log_count);
         }
         let role = self.core.role();
-        let mut core = ServerCore::from_state(self.config.core.clone(), tree, sessions, now);
+        // The configuration in use may have changed since start-up (a reconfig).
+        let mut core_config = self.config.core.clone();
+        core_config
+            .quorum_config
+            .clone_from(&self.core.config().quorum_config);
+        let mut core = ServerCore::from_state(core_config, tree, sessions, now);
         core.set_role(role, now);
         core.set_serving(false);
         self.core = core;

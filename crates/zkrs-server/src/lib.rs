@@ -63,6 +63,7 @@ mod connection;
 mod core_view;
 mod database;
 mod driver;
+mod dynamic_config;
 mod error;
 mod event;
 mod four_letter;

@@ -349,7 +349,24 @@ async fn start_quorum(
             what: "quorum storage",
             source,
         })?;
-    let fle = FastLeaderElection::new(ElectionConfig::new(qs.my_id, qs.zab.verifier.clone()));
+    let mut election = ElectionConfig::new(qs.my_id, qs.zab.verifier.clone());
+    election.observer = qs.zab.observer;
+    election.reconfig_enabled = qs.zab.reconfig_enabled;
+    let mut fle = FastLeaderElection::new(election);
+    fle.set_last_seen_verifier(qs.zab.last_seen_verifier.clone());
+    let files = qs
+        .config_file
+        .clone()
+        .map(crate::dynamic_config::DynamicConfigFiles::new);
+    if qs.zab.reconfig_enabled && qs.inline_membership {
+        // QuorumPeerConfig.backupOldConfig: the static file as it was, before a reconfig (or
+        // the first leader) moves the membership out of it.
+        if let Some(f) = &files {
+            if let Err(e) = f.backup_static() {
+                tracing::warn!("backing up the static config: {e}");
+            }
+        }
+    }
     Ok(Some(QuorumState {
         zab: qs.zab.clone(),
         fle,
@@ -375,6 +392,14 @@ async fn start_quorum(
         storage_events_tx,
         committed_log,
         learner_gate,
+        reconfig: crate::driver::reconfig::ReconfigSettings {
+            files,
+            standalone_enabled: qs.standalone_enabled,
+            multi_address_enabled: qs.multi_address_enabled,
+            oracle_path: qs.oracle_path.clone(),
+        },
+        reconfig_flag: false,
+        designated_leader: None,
     }))
 }
 

@@ -108,6 +108,8 @@ pub struct ServerCore {
     pub(crate) learner: LearnerFront,
     /// Leader: the syncs learners forwarded, waiting for earlier txns to commit.
     pub(crate) learner_syncs: LearnerSyncs,
+    /// The leader's view of the ensemble for reconfig checks (set while leading).
+    pub(crate) quorum_view: Option<crate::quorum_view::QuorumView>,
     pub(crate) tree: DataTree,
     pub(crate) sessions: SessionTracker,
     pub(crate) connections: BTreeMap<ConnId, Connection>,
@@ -178,6 +180,7 @@ impl ServerCore {
             serving: true,
             learner: LearnerFront::default(),
             learner_syncs: LearnerSyncs::default(),
+            quorum_view: None,
             tree,
             sessions: tracker,
             connections: BTreeMap::new(),
@@ -797,6 +800,7 @@ impl ServerCore {
             zxid,
             now.wall_ms,
         )
+        .with_quorum(self.quorum_view.as_ref())
         .request(op, request);
         self.persist(
             sid,

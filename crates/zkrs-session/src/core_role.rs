@@ -160,6 +160,25 @@ impl ServerCore {
         self.sessions = new_session_tracker(&self.config, self.role, sessions, now);
     }
 
+    /// The leader's view of the ensemble that a `reconfig` is checked against (`None` when
+    /// not a serving leader: reconfig then answers UNIMPLEMENTED as a standalone server does).
+    pub fn set_quorum_view(&mut self, view: Option<crate::quorum_view::QuorumView>) {
+        self.quorum_view = view;
+    }
+
+    /// The view set by [`ServerCore::set_quorum_view`].
+    pub fn quorum_view(&self) -> Option<&crate::quorum_view::QuorumView> {
+        self.quorum_view.as_ref()
+    }
+
+    /// `processReconfig`'s `initConfigInZKDatabase`: the member's configuration becomes
+    /// `text` (`QuorumVerifier.toString()`) and is written into `/zookeeper/config` (Stat
+    /// version -1, mzxid its version, mtime now).
+    pub fn activate_quorum_config(&mut self, text: String, now: Clock) {
+        init_quorum_config_node(&mut self.tree, &text, now);
+        self.config.quorum_config = text;
+    }
+
     /// Closes every client connection (`closeAllConnections`, on a role change). Sessions live
     /// on; their clients reconnect.
     pub fn close_all_connections(&mut self) {

@@ -252,6 +252,15 @@ impl ServerCore {
                 }))
             }
             OpCode::SetData => Some(Body::SetData(SetDataResponse { stat })),
+            // GetDataResponse(the activated configuration's text, rc.stat): the text is the
+            // txn's own (its `version=` is this txn's zxid).
+            OpCode::Reconfig => {
+                let data = match &entry.body {
+                    TxnBody::SetData(t) => t.data.clone(),
+                    _ => None,
+                };
+                Some(Body::GetData(GetDataResponse { data, stat }))
+            }
             OpCode::SetAcl => Some(Body::Encoded(SetAclResponse { stat }.to_bytes())),
             OpCode::Check => {
                 // ZooKeeper 3.8.0 builds SetDataResponse(rc.stat) with a null stat here (and

@@ -125,6 +125,7 @@ impl ServerCore {
             zxid,
             now.wall_ms,
         )
+        .with_quorum(self.quorum_view.as_ref())
         .request(op, &decoded);
         self.persist(
             session_id,

@@ -24,6 +24,8 @@
 //!   to the leader, matching the leader's commits with them, revalidation, session touches.
 //! - `learner_requests`: the leader's side: learners' forwarded requests, syncs, pings'
 //!   session touches, revalidation.
+//! - `quorum_view`: [`QuorumView`], the leader's view of the ensemble that a `reconfig`'s prep
+//!   checks against.
 //! - `quota_check`: `checkQuota`, the hard quota limits enforced with `enforceQuota`.
 //! - `final_proc`: the final stage (`FinalRequestProcessor`): replies and read requests, and
 //!   the container/TTL reaper.
@@ -59,6 +61,7 @@ pub mod output;
 pub mod outstanding;
 pub mod password;
 mod prep;
+pub mod quorum_view;
 mod quota_check;
 pub mod session_tracker;
 pub mod stats;
@@ -70,4 +73,5 @@ pub use core_role::CoreRole;
 pub use introspect::{ConnectionInfo, SessionInfoView};
 pub use output::Output;
 pub use password::generate_passwd;
+pub use quorum_view::QuorumView;
 pub use session_tracker::SessionOwner;

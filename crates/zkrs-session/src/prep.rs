@@ -9,14 +9,17 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
+use zkrs_config::{QuorumVerifier, ReconfigError};
 use zkrs_datatree::digest::{node_digest, DIGEST_VERSION};
 use zkrs_datatree::ephemeral_type::{EphemeralType, CONTAINER_EPHEMERAL_OWNER};
 use zkrs_datatree::path as zpath;
+use zkrs_datatree::path::CONFIG_NODE;
 use zkrs_datatree::DataTree;
 use zkrs_jute::{
     perms, Acl, CheckVersionTxn, CloseSessionTxn, CreateContainerTxn, CreateMode, CreateSessionTxn,
     CreateTtlTxn, CreateTxn, DeleteTxn, ErrorCode, ErrorTxn, Id, MultiOp, MultiTxn, OpCode,
-    Request, RequestDecodeError, SetAclTxn, SetDataTxn, StatPersisted, TxnBody, TxnDigest,
+    ReconfigRequest, Request, RequestDecodeError, SetAclTxn, SetDataTxn, StatPersisted, TxnBody,
+    TxnDigest,
 };
 
 use crate::auth::{check_acl, fixup_acl};
@@ -25,6 +28,7 @@ use crate::config::CoreConfig;
 use crate::java::hash::string_hash;
 use crate::java::JavaHashSet;
 use crate::outstanding::OutstandingChanges;
+use crate::quorum_view::QuorumView;
 use crate::quota_check::check_quota;
 use crate::session_tracker::{SessionOwner, SessionTracker};
 
@@ -61,7 +65,7 @@ pub(crate) enum WriteOp<'r> {
         path: &'r str,
         version: i32,
     },
-    Reconfig,
+    Reconfig(&'r ReconfigRequest),
     CreateSession {
         timeout: i32,
     },
@@ -122,6 +126,8 @@ pub(crate) struct Prep<'a> {
     pub session_id: i64,
     pub zxid: i64,
     pub time: i64,
+    /// The leader's view of the ensemble, for a reconfig (None: not a serving leader).
+    pub quorum: Option<&'a QuorumView>,
     txn_digest: Option<TxnDigest>,
 }
 
@@ -148,8 +154,15 @@ impl<'a> Prep<'a> {
             session_id,
             zxid,
             time,
+            quorum: None,
             txn_digest: None,
         }
+    }
+
+    /// The leader's view of the ensemble, for a reconfig.
+    pub fn with_quorum(mut self, quorum: Option<&'a QuorumView>) -> Self {
+        self.quorum = quorum;
+        self
     }
 
     /// `pRequest` for a single write (not a multi): the txn, or an `ErrorTxn`.
@@ -219,7 +232,7 @@ impl<'a> Prep<'a> {
                 version: q.version,
             },
             Request::Multi(m) => return self.multi(&m.ops),
-            Request::Reconfig(_) => WriteOp::Reconfig,
+            Request::Reconfig(r) => WriteOp::Reconfig(r),
             Request::CloseSession => WriteOp::CloseSession,
             _ => return self.marshalling_error(),
         };
@@ -435,15 +448,7 @@ impl<'a> Prep<'a> {
                 data,
                 version,
             } => self.set_data(path, data, version)?,
-            WriteOp::Reconfig => {
-                if !self.config.reconfig_enabled {
-                    return Err(ErrorCode::ReconfigDisabled.into());
-                }
-                self.sessions
-                    .check_session_owner(self.session_id, self.owner)?;
-                // Standalone: the server is not a LeaderZooKeeperServer.
-                return Err(ErrorCode::Unimplemented.into());
-            }
+            WriteOp::Reconfig(r) => self.reconfig(r)?,
             WriteOp::SetAcl { path, acl, version } => self.set_acl(path, acl, version)?,
             WriteOp::CreateSession { timeout } => {
                 TxnBody::CreateSession(CreateSessionTxn { time_out: timeout })
@@ -703,6 +708,76 @@ impl<'a> Prep<'a> {
             path: path.to_owned(),
             data: data.clone(),
             version: new_version,
+        }))
+    }
+
+    /// `pRequest2Txn` for `reconfig` on the leader: the new configuration (version = this
+    /// txn's zxid) as a `SetDataTxn` of `/zookeeper/config` with version -1.
+    fn reconfig(&mut self, r: &ReconfigRequest) -> Result<TxnBody, PrepError> {
+        if !self.config.reconfig_enabled {
+            return Err(ErrorCode::ReconfigDisabled.into());
+        }
+        self.sessions
+            .check_session_owner(self.session_id, self.owner)?;
+        // Standalone (or not a serving leader): not a LeaderZooKeeperServer.
+        let Some(view) = self.quorum else {
+            return Err(ErrorCode::Unimplemented.into());
+        };
+        if view.last_seen_version != view.verifier.version() {
+            return Err(ErrorCode::ReconfigInProgress.into());
+        }
+        if r.cur_config_id != -1 && r.cur_config_id != view.last_seen_version {
+            return Err(ErrorCode::BadVersion.into());
+        }
+        let computed = match r.new_members.as_deref() {
+            Some(members) => QuorumVerifier::non_incremental(
+                members,
+                view.oracle_path.as_deref(),
+                view.multi_address_enabled,
+            ),
+            None => view.verifier.incremental(
+                r.joining_servers.as_deref(),
+                r.leaving_servers.as_deref(),
+                view.multi_address_enabled,
+            ),
+        };
+        let mut qv = match computed {
+            Ok(qv) => qv,
+            Err(ReconfigError::BadArguments(_)) => return Err(ErrorCode::BadArguments.into()),
+            Err(ReconfigError::Marshalling(_)) => return Err(PrepError::Fatal),
+        };
+        qv.set_version(self.zxid);
+        let min_voters = if view.standalone_enabled { 2 } else { 1 };
+        if qv.voting_count() < min_voters {
+            return Err(ErrorCode::BadArguments.into());
+        }
+        if !qv.contains_quorum(&view.synced) {
+            return Err(ErrorCode::NewConfigNoQuorum.into());
+        }
+        let node = self.record_for_path(CONFIG_NODE)?;
+        self.check_acl(&node.acl, perms::WRITE)?;
+        let data = Some(Bytes::from(qv.to_config_string().into_bytes()));
+        let mut n = node.duplicate(self.zxid);
+        if let Some(s) = n.stat.as_mut() {
+            s.version = -1;
+            s.mtime = self.time;
+            s.mzxid = self.zxid;
+        }
+        n.data = data.clone();
+        // `/zookeeper/` is not digested: the tree digest stays what it is, and the record
+        // must carry it for the txns prepared after this one.
+        if self.config.digest_enabled {
+            n.digest = Some(PrecalculatedDigest {
+                node_digest: 0,
+                tree_digest: self.current_digest().tree_digest,
+            });
+            self.set_txn_digest(n.digest);
+        }
+        self.outstanding.add(n);
+        Ok(TxnBody::SetData(SetDataTxn {
+            path: CONFIG_NODE.to_owned(),
+            data,
+            version: -1,
         }))
     }
 

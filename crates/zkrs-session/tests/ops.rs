@@ -552,3 +552,116 @@ fn top_level_check() {
     );
     assert_eq!((f.zxid(), f.err()), (5, -101));
 }
+
+fn reconfig_req(joining: Option<&str>, leaving: Option<&str>, version: i64) -> Request {
+    Request::Reconfig(ReconfigRequest {
+        joining_servers: joining.map(str::to_owned),
+        leaving_servers: leaving.map(str::to_owned),
+        new_members: None,
+        cur_config_id: version,
+    })
+}
+
+/// A leader's view of three members at version 0x100000000, `synced` in sync.
+fn leader_view(synced: &[u64]) -> zkrs_session::QuorumView {
+    let verifier = zkrs_config::QuorumVerifier::parse(
+        "server.1=127.0.0.1:2888:3888;2181\nserver.2=127.0.0.2:2888:3888;2181\n\
+         server.3=127.0.0.3:2888:3888;2181\nversion=100000000",
+        "view",
+        false,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    zkrs_session::QuorumView {
+        last_seen_version: verifier.version(),
+        verifier,
+        synced: synced.iter().copied().collect(),
+        standalone_enabled: true,
+        multi_address_enabled: false,
+        oracle_path: None,
+    }
+}
+
+#[test]
+fn reconfig_on_a_leader() {
+    let mut cfg = Harness::default_config();
+    cfg.reconfig_enabled = true;
+    cfg.skip_acl = true;
+    let mut h = Harness::new(cfg);
+    h.core.set_quorum_view(Some(leader_view(&[1, 2, 3])));
+    let mut c = h.session();
+    // Add server 4: the new config (version = this txn's zxid) as SetDataTxn version -1.
+    let f = c.req(
+        &mut h,
+        reconfig_req(Some("server.4=127.0.0.4:2888:3888;2181"), None, -1),
+    );
+    assert_eq!((f.zxid(), f.err()), (2, 0));
+    let r: GetDataResponse = decode(f.body());
+    let text = String::from_utf8(r.data.unwrap_or_default().to_vec()).unwrap_or_default();
+    assert!(text.contains("server.4=127.0.0.4:2888:3888:participant;0.0.0.0:2181\n"));
+    assert!(text.ends_with("\nversion=2"), "{text}");
+    assert_eq!((r.stat.version, r.stat.mzxid), (-1, 2));
+    let txn = h.last_txn().clone();
+    assert_eq!(txn.header.r#type, OpCode::Reconfig.code());
+    // `/zookeeper/` is not digested: the txn carries the tree's digest, and the next txn's
+    // digest (prepared on top of the reconfig's record) is right too.
+    assert_eq!(
+        txn.digest.map(|d| d.tree_digest),
+        Some(h.core.tree().digest())
+    );
+    c.create_ok(&mut h, "/after", b"x", 0);
+    assert_eq!(
+        h.last_txn().digest.as_ref().map(|d| d.tree_digest),
+        Some(h.core.tree().digest())
+    );
+    let node = h
+        .core
+        .tree()
+        .node("/zookeeper/config")
+        .map(|n| n.stat.version);
+    assert_eq!(node, Some(-1));
+}
+
+#[test]
+fn reconfig_refusals_take_a_zxid() {
+    let mut cfg = Harness::default_config();
+    cfg.reconfig_enabled = true;
+    let mut h = Harness::new(cfg);
+    h.core.set_quorum_view(Some(leader_view(&[1, 2, 3])));
+    let mut c = h.session();
+    let four = Some("server.4=127.0.0.4:2888:3888;2181");
+    let cases: Vec<(Request, i32)> = vec![
+        // -v that is not the last seen version.
+        (reconfig_req(four, None, 5), -103),
+        // A joiner without a client port.
+        (
+            reconfig_req(Some("server.4=127.0.0.4:2888:3888"), None, -1),
+            -8,
+        ),
+        // A server id that is not a number (Long.parseLong throws): MARSHALLINGERROR.
+        (reconfig_req(None, Some("two"), -1), -5),
+        // Fewer than 2 voters with standaloneEnabled.
+        (reconfig_req(None, Some("2,3"), -1), -8),
+        // Neither super user nor skipACL: the ACL check comes last.
+        (reconfig_req(four, None, -1), -102),
+    ];
+    let mut zxid = 1;
+    for (req, err) in cases {
+        let f = c.req(&mut h, req);
+        zxid += 1;
+        assert_eq!((f.zxid(), f.err()), (zxid, err));
+    }
+    // A new configuration whose quorum is not synced (2 of 4): NEWCONFIGNOQUORUM.
+    h.core.set_quorum_view(Some(leader_view(&[1, 2])));
+    let f = c.req(&mut h, reconfig_req(four, None, -1));
+    assert_eq!(f.err(), -13);
+    // A reconfig in progress (last seen newer than current): RECONFIGINPROGRESS.
+    let mut view = leader_view(&[1, 2, 3]);
+    view.last_seen_version += 1;
+    h.core.set_quorum_view(Some(view));
+    let f = c.req(&mut h, reconfig_req(four, None, -1));
+    assert_eq!(f.err(), -14);
+    // Not a serving leader: UNIMPLEMENTED, as standalone.
+    h.core.set_quorum_view(None);
+    let f = c.req(&mut h, reconfig_req(four, None, -1));
+    assert_eq!(f.err(), -6);
+}

@@ -772,6 +772,9 @@ impl Node {
                         self.become_role(state, vote.leader, ctx)
                     }
                     ElectionOutput::LookingPeerReported { .. } => {}
+                    ElectionOutput::ConfigAdopted { verifier } => {
+                        self.activate_config(verifier, ctx)
+                    }
                 }
             }
             loop {
@@ -941,6 +944,35 @@ impl Node {
             ),
             Ok(zkrs_storage::DiffLog::Unavailable(_)) | Err(_) => None,
         }
+    }
+
+    /// `processReconfig` (the driver's `activate_config`, without config files).
+    fn activate_config(&mut self, verifier: QuorumVerifier, ctx: &mut NodeCtx<'_>) {
+        if !self.zab.reconfig_enabled {
+            return;
+        }
+        if verifier.version() > self.zab.verifier.version() {
+            if self
+                .zab
+                .last_seen_verifier
+                .as_ref()
+                .is_some_and(|l| l.version() <= verifier.version())
+            {
+                self.zab.last_seen_verifier = None;
+            }
+            let observer = verifier
+                .servers()
+                .get(&self.sid)
+                .is_some_and(|s| !s.is_participant());
+            self.zab.observer = observer;
+            self.fle.set_observer(observer);
+            self.fle.set_verifier(verifier.clone());
+            self.fle
+                .set_last_seen_verifier(self.zab.last_seen_verifier.clone());
+            self.zab.verifier = verifier;
+        }
+        let text = self.zab.verifier.to_config_string();
+        self.core.activate_quorum_config(text, ctx.clock());
     }
 
     fn carry_out(&mut self, out: ZabOutput, ctx: &mut NodeCtx<'_>) {
@@ -1160,6 +1192,13 @@ impl Node {
                 self.fle.set_serving(vote_state, vote);
                 self.core.set_serving(true);
             }
+            ZabOutput::LastSeenConfig { verifier } => {
+                if self.zab.reconfig_enabled && verifier.version() > self.zab.verifier.version() {
+                    self.fle.set_last_seen_verifier(Some(verifier.clone()));
+                    self.zab.last_seen_verifier = Some(verifier);
+                }
+            }
+            ZabOutput::ActivateConfig { verifier, .. } => self.activate_config(verifier, ctx),
             ZabOutput::Shutdown { reason } => self.end_role(reason, ctx),
         }
     }

@@ -138,6 +138,12 @@ impl Simulation {
                 verifier: verifier.clone(),
                 commit_log_count: config.commit_log_count,
                 txn_log_sync_enabled: true,
+                reconfig_enabled: false,
+                last_seen_verifier: None,
+                observer: verifier
+                    .servers()
+                    .get(&sid)
+                    .is_some_and(|s| !s.is_participant()),
             };
             let core = CoreConfig {
                 server_id: sid as u8,

@@ -23,8 +23,10 @@
 //! goes back to LOOKING) or `ZabOutput::CloseLearner` (one learner is dropped).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
 
 use bytes::Bytes;
+use zkrs_config::QuorumVerifier;
 use zkrs_jute::{OpCode, PacketType, QuorumPacket, Zxid};
 
 use crate::committed_log::{CommittedLog, CommittedProposal};
@@ -86,7 +88,14 @@ struct PendingSync {
 #[derive(Debug, Clone)]
 struct Outstanding {
     txn: Bytes,
+    /// Every learner (and the leader) that acknowledged it; each configuration counts only
+    /// its own voters.
     acks: BTreeSet<u64>,
+    /// The configurations whose quorums it needs: the current one, and the proposed one while
+    /// a reconfig is pending (`Proposal.qvAcksetPairs`).
+    quorums: Arc<Vec<QuorumVerifier>>,
+    /// For a reconfig txn: the configuration it activates.
+    reconfig: Option<QuorumVerifier>,
 }
 
 /// Why `propose` refused a txn.
@@ -100,6 +109,8 @@ pub enum ProposeError {
     Rollover,
     #[error("too many outstanding proposals")]
     TooManyOutstanding,
+    #[error("reconfig txn without a readable configuration: {0}")]
+    BadReconfig(String),
 }
 
 /// The sans-IO leader.
@@ -140,6 +151,12 @@ pub struct Leader {
     next_ping_ms: u64,
     /// `ProposalStats`: the last, smallest and largest proposal (txn bytes); -1 before any.
     proposal_sizes: (i64, i64, i64),
+    /// The configurations a proposal made now must satisfy: the current one (in
+    /// `config.verifier`) and the pending one (`config.last_seen_verifier`) if newer.
+    quorums: Arc<Vec<QuorumVerifier>>,
+    /// Cleared once this leader activates a configuration that designates another leader:
+    /// it commits nothing more (`allowedToCommit`) and steps down when its followers leave.
+    allowed_to_commit: bool,
     outputs: VecDeque<ZabOutput>,
 }
 
@@ -173,9 +190,15 @@ impl Leader {
             pending_syncs: VecDeque::new(),
             sync_round: 0,
             proposal_sizes: (-1, -1, -1),
+            quorums: Arc::new(Vec::new()),
+            allowed_to_commit: true,
             outputs: VecDeque::new(),
             config,
         };
+        if !leader.config.reconfig_enabled {
+            leader.config.last_seen_verifier = None;
+        }
+        leader.rebuild_quorums();
         let accepted = leader.accepted_epoch;
         leader.epoch_to_propose(my_id, accepted);
         leader
@@ -228,12 +251,27 @@ impl Leader {
         self.handlers.values()
     }
 
-    /// Participants (not the leader) that are in broadcast and heard from in time
-    /// (`zk_synced_followers`).
+    /// Followers (not observers, voting or not) that are in broadcast and heard from in time
+    /// (`zk_synced_followers`; the non-voting ones are also counted by
+    /// [`Leader::synced_non_voting_followers`], as in ZooKeeper).
     pub fn synced_followers(&self, now_ms: u64) -> usize {
         self.handlers
             .values()
-            .filter(|h| h.participant && h.state == HandlerState::Broadcast && h.synced(now_ms))
+            .filter(|h| !h.observer && h.state == HandlerState::Broadcast && h.synced(now_ms))
+            .count()
+    }
+
+    /// Followers (not observers) outside the voting membership, in broadcast and heard from
+    /// in time: joiners and removed members (`zk_synced_non_voting_followers`).
+    pub fn synced_non_voting_followers(&self, now_ms: u64) -> usize {
+        self.handlers
+            .values()
+            .filter(|h| {
+                !h.participant
+                    && !h.observer
+                    && h.state == HandlerState::Broadcast
+                    && h.synced(now_ms)
+            })
             .count()
     }
 
@@ -476,13 +514,15 @@ impl Leader {
                 let mut synced: BTreeSet<u64> = BTreeSet::new();
                 synced.insert(self.config.my_id);
                 for h in self.handlers.values() {
-                    if h.participant && h.forwarding && h.synced(now_ms) {
+                    if h.forwarding && h.synced(now_ms) {
                         if let Some(sid) = h.sid {
                             synced.insert(sid);
                         }
                     }
                 }
-                if !self.config.verifier.contains_quorum(&synced) {
+                // A quorum of the current configuration and of a pending one (ZOOKEEPER-1699:
+                // a leader that lost its proposed configuration's quorum steps down).
+                if !self.has_all_quorums(&synced) {
                     self.shutdown(format!(
                         "Not sufficient followers synced, only synced with sids: [ {} ]",
                         synced
@@ -525,6 +565,19 @@ impl Leader {
         if self.outstanding.len() >= MAX_OUTSTANDING_PROPOSALS {
             return Err(ProposeError::TooManyOutstanding);
         }
+        let reconfig = match packet::reconfig_verifier(&txn) {
+            Some(Ok(qv)) if self.config.reconfig_enabled => Some(qv),
+            Some(Ok(_)) | None => None,
+            Some(Err(e)) => return Err(ProposeError::BadReconfig(e)),
+        };
+        if let Some(qv) = &reconfig {
+            // `setLastSeenQuorumVerifier`: from now on proposals need its quorum as well.
+            self.config.last_seen_verifier = Some(qv.clone());
+            self.rebuild_quorums();
+            self.outputs.push_back(ZabOutput::LastSeenConfig {
+                verifier: qv.clone(),
+            });
+        }
         self.last_proposed = zxid;
         let size = i64::try_from(txn.len()).unwrap_or(i64::MAX);
         let (_, min, max) = self.proposal_sizes;
@@ -538,6 +591,8 @@ impl Leader {
             Outstanding {
                 txn: txn.clone(),
                 acks: BTreeSet::new(),
+                quorums: self.quorums.clone(),
+                reconfig,
             },
         );
         let proposal = packet::with_data(PacketType::Proposal, zxid, txn.clone());
@@ -629,6 +684,7 @@ impl Leader {
                 kind: EpochKind::Accepted,
                 epoch: self.epoch,
             });
+            self.version_initial_config();
         }
     }
 
@@ -647,13 +703,17 @@ impl Leader {
             self.close(handler, format!("invalid learner sid {}", info.serverid));
             return;
         };
-        let Some(server) = self.config.verifier.servers().get(&sid) else {
+        if info.config_version > self.config.verifier.version() {
             self.close(
                 handler,
-                format!("learner sid {sid} is not in the configuration"),
+                format!(
+                    "Follower is ahead of the leader (has a later activated configuration \
+                     0x{:x})",
+                    info.config_version
+                ),
             );
             return;
-        };
+        }
         if sid == self.config.my_id {
             self.close(handler, format!("learner claims my own sid {sid}"));
             return;
@@ -668,8 +728,10 @@ impl Leader {
             );
             return;
         }
-        // Roles come from the server list, not from what the learner says (ZOOKEEPER-2959).
-        let participant = server.is_participant();
+        // Votes come from the server list, not from what the learner says (ZOOKEEPER-2959);
+        // a server missing from it follows without a vote (a joiner, or a removed member),
+        // and whether it gets PROPOSALs or INFORMs is what it asked for (`LearnerType`).
+        let participant = self.config.is_participant(sid);
         // A second connection from the same sid replaces the first.
         let old: Vec<HandlerId> = self
             .handlers
@@ -684,7 +746,7 @@ impl Leader {
         if let Some(h) = self.handlers.get_mut(&handler) {
             h.sid = Some(sid);
             h.participant = participant;
-            h.observer = !participant || ty == PacketType::ObserverInfo;
+            h.observer = ty == PacketType::ObserverInfo;
             h.last_accepted_epoch = last_accepted_epoch;
             h.state = HandlerState::AwaitingEpoch;
             h.ack_deadline_ms = now_ms.saturating_add(self.config.init_limit_ms());
@@ -897,7 +959,12 @@ impl Leader {
                 self.send(handler, p);
             }
         }
-        let config = Bytes::from(self.config.verifier.to_config_string().into_bytes());
+        // `lastSeenQuorumVerifier`: a new leader completes a pending reconfig.
+        let announced = self
+            .config
+            .pending_verifier()
+            .unwrap_or(&self.config.verifier);
+        let config = Bytes::from(announced.to_config_string().into_bytes());
         let nl = packet::with_data(PacketType::NewLeader, self.new_leader_zxid(), config);
         self.send(handler, nl);
         if let Some(h) = self.handlers.get_mut(&handler) {
@@ -993,14 +1060,13 @@ impl Leader {
             return;
         };
         h.state = HandlerState::AwaitingStartup;
-        let (sid, participant) = (h.sid.unwrap_or_default(), h.participant);
+        let sid = h.sid.unwrap_or_default();
         if self.serving {
             self.send_up_to_date(handler);
             return;
         }
-        if participant {
-            self.newleader_acks.insert(sid);
-        }
+        // Every configuration counts its own voters (`newLeaderProposal.addAck`).
+        self.newleader_acks.insert(sid);
         self.maybe_start_serving(now_ms);
     }
 
@@ -1009,7 +1075,7 @@ impl Leader {
     fn maybe_start_serving(&mut self, now_ms: u64) {
         if self.serving
             || !self.current_epoch_persisted
-            || !self.config.verifier.contains_quorum(&self.newleader_acks)
+            || !self.has_all_quorums(&self.newleader_acks)
         {
             return;
         }
@@ -1019,6 +1085,18 @@ impl Leader {
         // `epoch << 32 | 1`.
         self.last_proposed = self.new_leader_zxid();
         self.next_ping_ms = now_ms;
+        if self.config.reconfig_enabled {
+            // `startZkServer` (ZOOKEEPER-1324): the configuration NEWLEADER announced is
+            // activated, and another leader is designated if this one is not a voter of it.
+            let qv = self
+                .config
+                .pending_verifier()
+                .unwrap_or(&self.config.verifier)
+                .clone();
+            let acks = self.newleader_acks.clone();
+            let designated = self.designated_leader(&qv, &acks, self.new_leader_zxid());
+            self.activate(qv, designated);
+        }
         self.outputs.push_back(ZabOutput::StartServing);
         let ready: Vec<HandlerId> = self
             .handlers
@@ -1052,12 +1130,10 @@ impl Leader {
         if h.observer {
             return;
         }
-        let (sid, participant) = (h.sid.unwrap_or_default(), h.participant);
+        let sid = h.sid.unwrap_or_default();
         match self.outstanding.get_mut(&zxid) {
             Some(o) => {
-                if participant {
-                    o.acks.insert(sid);
-                }
+                o.acks.insert(sid);
             }
             None => {
                 // An ACK for a zxid never proposed: the learner is confused.
@@ -1071,7 +1147,7 @@ impl Leader {
     /// `tryToCommit`, strictly in zxid order.
     fn try_to_commit(&mut self) {
         while let Some((&zxid, o)) = self.outstanding.iter().next() {
-            if !self.config.verifier.contains_quorum(&o.acks) {
+            if !self.allowed_to_commit || !o.quorums.iter().all(|qv| qv.contains_quorum(&o.acks)) {
                 break;
             }
             let Some(o) = self.outstanding.remove(&zxid) else {
@@ -1079,6 +1155,10 @@ impl Leader {
             };
             self.last_committed = zxid;
             self.committed_log.add(zxid, o.txn.clone());
+            if let Some(qv) = o.reconfig {
+                self.commit_reconfig(zxid, qv, &o.acks, o.txn);
+                continue;
+            }
             self.outputs.push_back(ZabOutput::Commit { zxid });
             let commit = packet::bare(PacketType::Commit, zxid);
             let inform = packet::with_data(PacketType::Inform, zxid, o.txn);
@@ -1125,7 +1205,7 @@ impl Leader {
         let ids: Vec<HandlerId> = self
             .handlers
             .values()
-            .filter(|h| h.forwarding && h.participant)
+            .filter(|h| h.forwarding && !h.observer)
             .map(|h| h.id)
             .collect();
         for id in ids {
@@ -1151,13 +1231,13 @@ impl Leader {
             let mut heard: BTreeSet<u64> = BTreeSet::new();
             heard.insert(self.config.my_id);
             for h in self.handlers.values() {
-                if h.participant && h.forwarding && h.heard_round >= p.round {
+                if h.forwarding && h.heard_round >= p.round {
                     if let Some(sid) = h.sid {
                         heard.insert(sid);
                     }
                 }
             }
-            if !self.config.verifier.contains_quorum(&heard) {
+            if !self.has_all_quorums(&heard) {
                 break;
             }
             self.pending_syncs.pop_front();
@@ -1190,6 +1270,178 @@ impl Leader {
             request,
             authinfo: p.authinfo.unwrap_or_default(),
         });
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Reconfiguration.
+
+    /// The configurations counted now: the current one, and the pending one if newer.
+    fn rebuild_quorums(&mut self) {
+        let mut qvs = vec![self.config.verifier.clone()];
+        if let Some(next) = self.config.pending_verifier() {
+            qvs.push(next.clone());
+        }
+        self.quorums = Arc::new(qvs);
+        for h in self.handlers.values_mut() {
+            h.participant = h.sid.is_some_and(|sid| {
+                self.config
+                    .verifier
+                    .servers()
+                    .get(&sid)
+                    .is_some_and(|s| s.is_participant())
+            });
+        }
+    }
+
+    /// Whether `sids` hold a quorum of every configuration counted now (`hasAllQuorums`).
+    fn has_all_quorums(&self, sids: &BTreeSet<u64>) -> bool {
+        self.quorums.iter().all(|qv| qv.contains_quorum(sids))
+    }
+
+    /// ZOOKEEPER-1783: an initial configuration (version 0) gets the new epoch's first zxid
+    /// as its version once established, announced by NEWLEADER as the last seen one, so it
+    /// takes precedence over the partial configuration of a server that joins later.
+    fn version_initial_config(&mut self) {
+        if !self.config.reconfig_enabled
+            || self.config.verifier.version() != 0
+            || self.config.pending_verifier().is_some()
+        {
+            return;
+        }
+        let mut qv = self.config.verifier.clone();
+        qv.set_version(self.new_leader_zxid().raw());
+        self.config.last_seen_verifier = Some(qv.clone());
+        self.rebuild_quorums();
+        self.outputs
+            .push_back(ZabOutput::LastSeenConfig { verifier: qv });
+    }
+
+    /// `getDesignatedLeader`: this leader if it is a voter of `qv` at the same quorum address;
+    /// otherwise the voter of `qv` that acknowledged `zxid` (`acks`) and, of those, the one
+    /// that acknowledged the most of the proposals after it.
+    fn designated_leader(&self, qv: &QuorumVerifier, acks: &BTreeSet<u64>, zxid: Zxid) -> u64 {
+        let me = self.config.my_id;
+        let mine = |v: &QuorumVerifier| {
+            v.servers()
+                .get(&me)
+                .filter(|s| s.is_participant())
+                .map(|s| s.quorum_addrs())
+        };
+        if let Some(addrs) = mine(qv) {
+            if Some(&addrs) == mine(&self.config.verifier).as_ref() {
+                return me;
+            }
+        }
+        let mut candidates: BTreeSet<u64> = qv
+            .voting_members()
+            .map(|s| s.id)
+            .filter(|sid| *sid != me && acks.contains(sid))
+            .collect();
+        let Some(mut best) = candidates.first().copied() else {
+            return me;
+        };
+        for (_, o) in self.outstanding.range(Zxid(zxid.raw().saturating_add(1))..) {
+            candidates.retain(|sid| o.acks.contains(sid));
+            match candidates.first() {
+                None => return best,
+                Some(&c) => best = c,
+            }
+            if candidates.len() == 1 {
+                return best;
+            }
+        }
+        best
+    }
+
+    /// Switches to `qv` (`processReconfig` on the leader) and asks the shell to do the same.
+    /// Designating another leader stops this one committing.
+    fn activate(&mut self, qv: QuorumVerifier, designated: u64) {
+        if self
+            .config
+            .last_seen_verifier
+            .as_ref()
+            .is_some_and(|p| p.version() <= qv.version())
+        {
+            self.config.last_seen_verifier = None;
+        }
+        if qv.version() >= self.config.verifier.version() {
+            self.config.verifier = qv.clone();
+        }
+        self.rebuild_quorums();
+        if designated != self.config.my_id {
+            self.allowed_to_commit = false;
+        }
+        self.outputs.push_back(ZabOutput::ActivateConfig {
+            verifier: qv,
+            designated_leader: Some(designated),
+        });
+    }
+
+    /// `tryToCommit` of a reconfig: activate it here, then COMMITANDACTIVATE to followers
+    /// and INFORMANDACTIVATE to observers, naming the designated leader; then apply it.
+    fn commit_reconfig(
+        &mut self,
+        zxid: Zxid,
+        qv: QuorumVerifier,
+        acks: &BTreeSet<u64>,
+        txn: Bytes,
+    ) {
+        let designated = self.designated_leader(&qv, acks, zxid);
+        self.activate(qv, designated);
+        let commit = packet::with_data(
+            PacketType::CommitAndActivate,
+            zxid,
+            packet::designated_leader_data(designated),
+        );
+        let inform = packet::with_data(
+            PacketType::InformAndActivate,
+            zxid,
+            packet::inform_and_activate_data(designated, &txn),
+        );
+        let targets: Vec<(HandlerId, bool)> = self
+            .handlers
+            .values()
+            .filter(|h| h.forwarding)
+            .map(|h| (h.id, h.observer))
+            .collect();
+        for (id, observer) in targets {
+            let p = if observer {
+                inform.clone()
+            } else {
+                commit.clone()
+            };
+            self.send(id, p);
+        }
+        self.outputs.push_back(ZabOutput::Commit { zxid });
+    }
+
+    /// The configuration in use.
+    pub fn verifier(&self) -> &QuorumVerifier {
+        &self.config.verifier
+    }
+
+    /// A proposed configuration not activated yet.
+    pub fn pending_verifier(&self) -> Option<&QuorumVerifier> {
+        self.config.pending_verifier()
+    }
+
+    /// `isQuorumSynced`'s members: this leader and every follower (not observer) past its
+    /// sync that is heard from in time. A new configuration is accepted only if these hold a
+    /// quorum of it.
+    pub fn synced_follower_sids(&self, now_ms: u64) -> BTreeSet<u64> {
+        let mut sids: BTreeSet<u64> = self
+            .handlers
+            .values()
+            .filter(|h| h.forwarding && !h.observer && h.synced(now_ms))
+            .filter_map(|h| h.sid)
+            .collect();
+        sids.insert(self.config.my_id);
+        sids
+    }
+
+    /// False once this leader activated a configuration that designates another leader.
+    pub fn allowed_to_commit(&self) -> bool {
+        self.allowed_to_commit
     }
 
     // ------------------------------------------------------------------------------------------

@@ -54,15 +54,26 @@
 //! or hold an unsaved `SNAP`. The shell must rebuild the tree from its snapshot and txn log
 //! before it votes or syncs again (ZOOKEEPER-2845/3642/5094).
 //!
+//! # Reconfiguration (`reconfigEnabled`)
+//!
+//! A reconfig PROPOSAL (txn type 16), and NEWLEADER's configuration, become the last seen
+//! configuration ([`ZabOutput::LastSeenConfig`]). `COMMITANDACTIVATE` (follower) and
+//! `INFORMANDACTIVATE` (observer) commit the reconfig txn and activate its configuration
+//! ([`ZabOutput::ActivateConfig`] before the `Apply`); `UPTODATE` activates NEWLEADER's. As
+//! Java's `processReconfig`, a newer configuration that changes this member's learner type
+//! (observer, or participant: voting or not) or its leader (the designated one, or the
+//! leader's entry) ends the learner after the txn is applied ("changes proposed in
+//! reconfig"), and the member elects again. Without `reconfigEnabled` the packets are plain
+//! COMMIT/INFORM and nothing is activated.
+//!
 //! # Not supported
 //!
-//! Pre-Zab-1.0 leaders (`NEWLEADER` without `LEADERINFO`) and dynamic reconfiguration:
-//! `COMMITANDACTIVATE`/`INFORMANDACTIVATE` end the learner without applying; the txn comes back
-//! as a plain committed proposal in the next sync.
+//! Pre-Zab-1.0 leaders (`NEWLEADER` without `LEADERINFO`).
 
 use std::collections::VecDeque;
 
 use bytes::Bytes;
+use zkrs_config::QuorumVerifier;
 use zkrs_jute::{Id, Jute, JuteReader, LearnerInfo, PacketType, QuorumPacket, TxnHeader, Zxid};
 
 use crate::packet;
@@ -179,6 +190,8 @@ pub struct Learner {
     unacked: VecDeque<Zxid>,
     /// NEWLEADER's data: the leader's `lastSeenQuorumVerifier` text.
     new_leader_config: Option<Bytes>,
+    /// That configuration, parsed (with `reconfigEnabled`): activated at UPTODATE.
+    new_leader_qv: Option<QuorumVerifier>,
     /// Whether the NEWLEADER ACK was sent (the read limit is syncLimit from then on).
     new_leader_acked: bool,
     /// When the connection attempt started (Connecting) or the last packet or completion
@@ -187,6 +200,9 @@ pub struct Learner {
     outputs: VecDeque<ZabOutput>,
     shutdown_reason: Option<String>,
 }
+
+/// Why a learner ends after activating a configuration (Java's exception message).
+const CHANGES_IN_RECONFIG: &str = "changes proposed in reconfig";
 
 /// Whether `z` may follow `last` in a primary-order stream: the next counter of the same
 /// epoch, or the first txn (counter 1) of a later epoch.
@@ -249,6 +265,7 @@ impl Learner {
             uncommitted: VecDeque::new(),
             unacked: VecDeque::new(),
             new_leader_config: None,
+            new_leader_qv: None,
             new_leader_acked: false,
             last_heard_ms: now_ms,
             outputs: VecDeque::new(),
@@ -867,16 +884,25 @@ impl Learner {
             PacketType::Proposal => {
                 let t = self.txn_of(&p)?;
                 self.queue_next(t.zxid)?;
+                self.note_proposed_config(&t)?;
                 self.sync_txns.push_back(t);
                 Ok(())
             }
-            PacketType::Commit => {
+            PacketType::Commit | PacketType::CommitAndActivate => {
                 let z = Zxid(p.zxid);
                 match self.sync_txns.get(self.sync_committed) {
                     Some(t) if t.zxid == z => {
                         let t = t.clone();
                         self.sync_committed += 1;
+                        let major = if ty == PacketType::CommitAndActivate {
+                            self.activate_committed(&t, &p)?
+                        } else {
+                            false
+                        };
                         self.apply(t);
+                        if major {
+                            return Err(CHANGES_IN_RECONFIG.into());
+                        }
                         Ok(())
                     }
                     Some(t) => Err(format!(
@@ -889,7 +915,8 @@ impl Learner {
                     )),
                 }
             }
-            PacketType::Inform if self.observer => {
+            PacketType::Inform | PacketType::InformAndActivate if self.observer => {
+                let (designated, p) = self.unwrap_inform(ty, p)?;
                 let t = self.txn_of(&p)?;
                 if self.sync_committed != self.sync_txns.len() {
                     return Err(format!(
@@ -905,17 +932,18 @@ impl Learner {
                 self.queue_next(t.zxid)?;
                 self.sync_txns.push_back(t.clone());
                 self.sync_committed += 1;
+                let major = match designated {
+                    Some(d) => self.activate_txn(&t, d)?,
+                    None => false,
+                };
                 self.apply(t);
+                if major {
+                    return Err(CHANGES_IN_RECONFIG.into());
+                }
                 Ok(())
-            }
-            PacketType::CommitAndActivate | PacketType::InformAndActivate => {
-                Err(self.reconfig_unsupported(&p))
             }
             PacketType::NewLeader if self.stage == Stage::Syncing => self.on_new_leader(p),
-            PacketType::UpToDate if self.stage == Stage::AwaitUpToDate => {
-                self.on_up_to_date();
-                Ok(())
-            }
+            PacketType::UpToDate if self.stage == Stage::AwaitUpToDate => self.on_up_to_date(),
             PacketType::UpToDate => Err(format!(
                 "UPTODATE before NEWLEADER from leader {} (pre-Zab-1.0 leaders are not \
                  supported)",
@@ -927,14 +955,141 @@ impl Learner {
         }
     }
 
-    fn reconfig_unsupported(&self, p: &QuorumPacket) -> String {
-        format!(
-            "{} {} from leader {}: dynamic reconfiguration is not supported by this learner; \
-             rejoining",
-            type_name(p.r#type),
-            Zxid(p.zxid),
-            self.leader_sid
-        )
+    /// A PROPOSAL of a reconfig txn: its configuration is the last seen one
+    /// (`setLastSeenQuorumVerifier`).
+    fn note_proposed_config(&mut self, t: &Txn) -> Result<(), String> {
+        if !self.config.reconfig_enabled {
+            return Ok(());
+        }
+        match packet::reconfig_verifier(&t.txn) {
+            None => Ok(()),
+            Some(Ok(qv)) => {
+                self.see_config(qv);
+                Ok(())
+            }
+            Some(Err(e)) => Err(format!(
+                "PROPOSAL {} from leader {}: {e}",
+                t.zxid, self.leader_sid
+            )),
+        }
+    }
+
+    /// Records `qv` as the last seen configuration if it is not already.
+    fn see_config(&mut self, qv: QuorumVerifier) {
+        let known = self
+            .config
+            .last_seen_verifier
+            .as_ref()
+            .unwrap_or(&self.config.verifier)
+            .version();
+        if qv.version() == known {
+            return;
+        }
+        self.config.last_seen_verifier = Some(qv.clone());
+        self.emit(ZabOutput::LastSeenConfig { verifier: qv });
+    }
+
+    /// COMMITANDACTIVATE of the pending txn `t`: activates its configuration with the
+    /// packet's designated leader. Returns whether the role must end.
+    fn activate_committed(&mut self, t: &Txn, p: &QuorumPacket) -> Result<bool, String> {
+        let designated = packet::read_designated_leader(p.data.as_ref()).ok_or_else(|| {
+            format!(
+                "COMMITANDACTIVATE {} from leader {} without a designated leader",
+                Zxid(p.zxid),
+                self.leader_sid
+            )
+        })?;
+        self.activate_txn(t, designated)
+    }
+
+    /// Activates the configuration of reconfig txn `t` (see `activate`).
+    fn activate_txn(&mut self, t: &Txn, designated: u64) -> Result<bool, String> {
+        if !self.config.reconfig_enabled {
+            return Ok(false);
+        }
+        match packet::reconfig_verifier(&t.txn) {
+            Some(Ok(qv)) => Ok(self.activate(qv, Some(designated))),
+            Some(Err(e)) => Err(format!(
+                "activating {} from leader {}: {e}",
+                t.zxid, self.leader_sid
+            )),
+            None => Err(format!(
+                "leader {} activates {}, which is not a reconfig txn",
+                self.leader_sid, t.zxid
+            )),
+        }
+    }
+
+    /// INFORMANDACTIVATE's data is `long designatedLeader` then the txn: returns the
+    /// designated leader and the packet as a plain INFORM.
+    fn unwrap_inform(
+        &self,
+        ty: PacketType,
+        p: QuorumPacket,
+    ) -> Result<(Option<u64>, QuorumPacket), String> {
+        if ty != PacketType::InformAndActivate {
+            return Ok((None, p));
+        }
+        let bad = || {
+            format!(
+                "malformed INFORMANDACTIVATE {} from leader {}",
+                Zxid(p.zxid),
+                self.leader_sid
+            )
+        };
+        let designated = packet::read_designated_leader(p.data.as_ref()).ok_or_else(bad)?;
+        let txn = p.data.as_ref().and_then(|d| d.get(8..)).ok_or_else(bad)?;
+        let txn = Bytes::copy_from_slice(txn);
+        Ok((
+            Some(designated),
+            packet::with_data(PacketType::Inform, Zxid(p.zxid), txn),
+        ))
+    }
+
+    /// `QuorumPeer.processReconfig`: switch to `qv` if it is newer, and tell the shell
+    /// (which writes the files and `/zookeeper/config`). Returns whether the role must end: a
+    /// newer configuration with other members that changes this member's learner type
+    /// (`updateLearnerType`) or its leader (the designated one; without one, the leader's
+    /// entry gone or moved).
+    fn activate(&mut self, qv: QuorumVerifier, designated: Option<u64>) -> bool {
+        let prev = self.config.verifier.clone();
+        let newer = qv.version() > prev.version();
+        if newer {
+            self.config.verifier = qv.clone();
+        }
+        if self
+            .config
+            .last_seen_verifier
+            .as_ref()
+            .is_some_and(|l| l.version() <= qv.version())
+        {
+            self.config.last_seen_verifier = None;
+        }
+        self.emit(ZabOutput::ActivateConfig {
+            verifier: qv.clone(),
+            designated_leader: designated,
+        });
+        if !newer || prev.servers() == qv.servers() {
+            return false;
+        }
+        let me = self.config.my_id;
+        let observer = qv.servers().get(&me).is_some_and(|s| !s.is_participant());
+        let role_change = observer != self.observer;
+        self.config.observer = observer;
+        let leader_change = match designated {
+            Some(d) => d != self.leader_sid,
+            None => {
+                let entry = |v: &QuorumVerifier| {
+                    v.servers()
+                        .get(&self.leader_sid)
+                        .filter(|s| s.is_participant())
+                        .map(|s| s.quorum_addrs())
+                };
+                let before = entry(&prev);
+                before.is_none() || before != entry(&qv)
+            }
+        };
+        role_change || leader_change
     }
 
     fn on_new_leader(&mut self, p: QuorumPacket) -> Result<(), String> {
@@ -947,6 +1102,18 @@ impl Learner {
             ));
         }
         self.new_leader_config = p.data.filter(|d| d.len() > 1);
+        if self.config.reconfig_enabled {
+            if let Some(text) = &self.new_leader_config {
+                // Java logs an unreadable one and goes on without it.
+                let parsed = std::str::from_utf8(text)
+                    .ok()
+                    .and_then(|t| QuorumVerifier::parse(t, "NEWLEADER", true).ok());
+                if let Some(qv) = parsed {
+                    self.see_config(qv.clone());
+                    self.new_leader_qv = Some(qv);
+                }
+            }
+        }
         self.stage = Stage::AwaitUpToDate;
         if matches!(self.sync_mode, Some(SyncMode::Snap | SyncMode::Trunc)) {
             let zxid = self.last_committed_zxid;
@@ -984,7 +1151,12 @@ impl Learner {
         });
     }
 
-    fn on_up_to_date(&mut self) {
+    fn on_up_to_date(&mut self) -> Result<(), String> {
+        if let Some(qv) = self.new_leader_qv.take() {
+            if self.activate(qv, None) {
+                return Err(CHANGES_IN_RECONFIG.into());
+            }
+        }
         self.stage = Stage::Broadcast;
         self.emit(ZabOutput::StartServing);
         self.send(packet::bare(
@@ -1016,6 +1188,7 @@ impl Learner {
                 self.log(t);
             }
         }
+        Ok(())
     }
 
     // ---- Broadcast ---------------------------------------------------------------------------
@@ -1025,17 +1198,28 @@ impl Learner {
             PacketType::Proposal => {
                 let t = self.txn_of(&p)?;
                 self.queue_next(t.zxid)?;
+                self.note_proposed_config(&t)?;
                 self.unacked.push_back(t.zxid);
                 self.uncommitted.push_back(t.clone());
                 self.log(t);
                 Ok(())
             }
-            PacketType::Commit => {
+            PacketType::Commit | PacketType::CommitAndActivate => {
                 let z = Zxid(p.zxid);
                 match self.uncommitted.front() {
                     Some(t) if t.zxid == z => {
-                        if let Some(t) = self.uncommitted.pop_front() {
-                            self.apply(t);
+                        let Some(t) = self.uncommitted.pop_front() else {
+                            return Ok(());
+                        };
+                        // Follower.processPacket: processReconfig, then the commit.
+                        let major = if ty == PacketType::CommitAndActivate {
+                            self.activate_committed(&t, &p)?
+                        } else {
+                            false
+                        };
+                        self.apply(t);
+                        if major {
+                            return Err(CHANGES_IN_RECONFIG.into());
                         }
                         Ok(())
                     }
@@ -1049,7 +1233,6 @@ impl Learner {
                     )),
                 }
             }
-            PacketType::CommitAndActivate => Err(self.reconfig_unsupported(&p)),
             PacketType::Inform | PacketType::InformAndActivate => {
                 Err(self.unexpected(&p, "by a follower"))
             }
@@ -1059,14 +1242,20 @@ impl Learner {
 
     fn on_observer_packet(&mut self, ty: PacketType, p: QuorumPacket) -> Result<(), String> {
         match ty {
-            PacketType::Inform => {
+            PacketType::Inform | PacketType::InformAndActivate => {
+                let (designated, p) = self.unwrap_inform(ty, p)?;
                 let t = self.txn_of(&p)?;
                 self.queue_next(t.zxid)?;
                 self.log(t.clone());
-                self.apply(t);
+                self.apply(t.clone());
+                // Observer.processPacket: the commit, then processReconfig.
+                if let Some(d) = designated {
+                    if self.activate_txn(&t, d)? {
+                        return Err(CHANGES_IN_RECONFIG.into());
+                    }
+                }
                 Ok(())
             }
-            PacketType::InformAndActivate => Err(self.reconfig_unsupported(&p)),
             // Observers ignore these (Observer.processPacket).
             PacketType::Proposal | PacketType::Commit | PacketType::CommitAndActivate => Ok(()),
             _ => self.on_common_packet(&p),

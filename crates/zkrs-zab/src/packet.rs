@@ -1,7 +1,11 @@
 //! Building and reading the learner-port packets (`QuorumPacket` by `Leader.java` type).
 
 use bytes::{BufMut, Bytes, BytesMut};
-use zkrs_jute::{Jute, JuteReader, LearnerInfo, PacketType, QuorumPacket, Zxid};
+use zkrs_config::QuorumVerifier;
+use zkrs_jute::{
+    Jute, JuteReader, LearnerInfo, OpCode, PacketType, QuorumPacket, TxnBody, TxnEntry, TxnHeader,
+    Zxid,
+};
 
 /// A packet with no data and no authinfo.
 pub fn bare(ty: PacketType, zxid: Zxid) -> QuorumPacket {
@@ -140,6 +144,48 @@ pub fn read_request(data: Option<&Bytes>) -> Option<(i64, i32, i32, Bytes)> {
     let cxid = i32::from_be_bytes(d.get(8..12)?.try_into().ok()?);
     let op = i32::from_be_bytes(d.get(12..16)?.try_into().ok()?);
     Some((id, cxid, op, d.slice(16..)))
+}
+
+/// The configuration a reconfig txn (txn-log entry bytes) activates: `None` if the txn is not
+/// a reconfig (header type 16), `Some(Err)` if it is one whose `SetDataTxn` does not hold a
+/// readable configuration.
+pub fn reconfig_verifier(txn: &[u8]) -> Option<Result<QuorumVerifier, String>> {
+    let header = TxnHeader::read_from(&mut JuteReader::new(txn)).ok()?;
+    if header.r#type != OpCode::Reconfig.code() {
+        return None;
+    }
+    let entry = match TxnEntry::decode(txn) {
+        Ok(e) => e,
+        Err(e) => return Some(Err(format!("reconfig txn does not decode: {e}"))),
+    };
+    let TxnBody::SetData(set) = entry.body else {
+        return Some(Err("reconfig txn without a SetDataTxn".into()));
+    };
+    let data = set.data.unwrap_or_default();
+    let Ok(text) = std::str::from_utf8(&data) else {
+        return Some(Err("reconfig txn config is not UTF-8".into()));
+    };
+    Some(QuorumVerifier::parse(text, "reconfig txn", true).map_err(|e| e.to_string()))
+}
+
+/// The designated leader of a COMMITANDACTIVATE / INFORMANDACTIVATE (its first 8 bytes).
+pub fn read_designated_leader(data: Option<&Bytes>) -> Option<u64> {
+    let d = data?;
+    let b: [u8; 8] = d.get(..8)?.try_into().ok()?;
+    u64::try_from(i64::from_be_bytes(b)).ok()
+}
+
+/// The data of a COMMITANDACTIVATE: `long designatedLeader`.
+pub fn designated_leader_data(sid: u64) -> Bytes {
+    Bytes::copy_from_slice(&i64::try_from(sid).unwrap_or(i64::MAX).to_be_bytes())
+}
+
+/// The data of an INFORMANDACTIVATE: `long designatedLeader` then the proposal's txn bytes.
+pub fn inform_and_activate_data(sid: u64, txn: &[u8]) -> Bytes {
+    let mut out = BytesMut::with_capacity(8 + txn.len());
+    out.put_slice(&designated_leader_data(sid));
+    out.put_slice(txn);
+    out.freeze()
 }
 
 #[cfg(test)]

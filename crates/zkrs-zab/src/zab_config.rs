@@ -28,6 +28,17 @@ pub struct ZabConfig {
     /// `isTxnLogSyncEnabled` (`snapshotSizeFactor >= 0`): a learner behind the committed log
     /// may be DIFF-synced from the leader's on-disk txn log (`ZabOutput::ReadTxnLog`).
     pub txn_log_sync_enabled: bool,
+    /// `reconfigEnabled`: configurations are proposed, announced and activated
+    /// (`ZabOutput::LastSeenConfig`, `ZabOutput::ActivateConfig`); without it a member ignores
+    /// them as Java's `processReconfig` does, and keeps its static membership.
+    pub reconfig_enabled: bool,
+    /// `QuorumPeer.lastSeenQuorumVerifier` when it is newer than `verifier`: a proposed
+    /// configuration not activated yet (`<config>.dynamic.next`).
+    pub last_seen_verifier: Option<QuorumVerifier>,
+    /// This member's learner type (`LearnerType.OBSERVER`): from its entry in the
+    /// membership, or `peerType=observer` when it is not a member. A server missing from the
+    /// membership is otherwise a non-voting participant.
+    pub observer: bool,
 }
 
 impl ZabConfig {
@@ -39,6 +50,13 @@ impl ZabConfig {
     /// `syncLimit * tickTime`.
     pub fn sync_limit_ms(&self) -> u64 {
         self.sync_limit_ticks.saturating_mul(self.tick_time_ms)
+    }
+
+    /// The last seen configuration if it is newer than the current one.
+    pub fn pending_verifier(&self) -> Option<&QuorumVerifier> {
+        self.last_seen_verifier
+            .as_ref()
+            .filter(|qv| qv.version() > self.verifier.version())
     }
 
     /// Whether `sid` is a voting member of the current configuration.

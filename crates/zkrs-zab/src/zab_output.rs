@@ -5,6 +5,7 @@
 //! send nothing that depends on durable state before that input arrives (persist-before-ack).
 
 use bytes::Bytes;
+use zkrs_config::QuorumVerifier;
 use zkrs_jute::{Id, QuorumPacket, Zxid};
 
 /// Identifies one learner connection on the leader; chosen by the shell, never reused.
@@ -91,6 +92,22 @@ pub enum ZabOutput {
     SyncAnswered,
 
     // ---- Both --------------------------------------------------------------------------------
+    /// A configuration was proposed (a reconfig PROPOSAL, or NEWLEADER announcing the
+    /// leader's last seen one): remember it as the last seen configuration
+    /// (`setLastSeenQuorumVerifier`: `<config>.dynamic.next`, election connections to its new
+    /// members). Only with `reconfigEnabled`.
+    LastSeenConfig { verifier: QuorumVerifier },
+    /// Activate this configuration (`QuorumPeer.processReconfig`): if its version is newer
+    /// than the member's, write `<config>.dynamic.<version>`, point zoo.cfg at it, drop
+    /// `.dynamic.next`, and use the new membership for elections and connections; in any
+    /// case write it into `/zookeeper/config` (`initConfigInZKDatabase`). The engine has
+    /// already switched to it. `designated_leader` is the COMMITANDACTIVATE's (or the new
+    /// leader's own choice). Only with `reconfigEnabled`. Polled before the `Apply`/`Commit`
+    /// of the reconfig txn itself.
+    ActivateConfig {
+        verifier: QuorumVerifier,
+        designated_leader: Option<u64>,
+    },
     /// Append this txn (txn-log entry bytes) to the txn log; report with `handle_logged` once
     /// it is durable (group commit may report several at once).
     LogTxn { zxid: Zxid, txn: Bytes },

@@ -182,6 +182,7 @@ impl Net {
                 ElectionOutput::LookingPeerReported { sid } => {
                     self.looking_reports.push((id, sid));
                 }
+                ElectionOutput::ConfigAdopted { .. } => {}
             }
         }
     }

@@ -35,6 +35,9 @@ fn config(my_id: u64, participants: &[u64], observers: &[u64]) -> ZabConfig {
         verifier: verifier(participants, observers),
         commit_log_count: 500,
         txn_log_sync_enabled: false,
+        reconfig_enabled: false,
+        last_seen_verifier: None,
+        observer: observers.contains(&my_id),
     }
 }
 
@@ -113,9 +116,14 @@ fn establish_with(cfg: ZabConfig, history: &[Zxid], peers: [Zxid; 2]) -> (Leader
     // before any LEADERINFO goes out.
     assert!(l.epoch_fixed());
     assert_eq!(l.epoch(), 2);
+    // (With reconfigEnabled, also the initial configuration versioned: LastSeenConfig.)
+    let persisted: Vec<&ZabOutput> = outs
+        .iter()
+        .filter(|o| !matches!(o, ZabOutput::LastSeenConfig { .. }))
+        .collect();
     assert_eq!(
-        outs,
-        vec![ZabOutput::PersistEpoch {
+        persisted,
+        vec![&ZabOutput::PersistEpoch {
             kind: EpochKind::Accepted,
             epoch: 2
         }]
@@ -386,17 +394,41 @@ fn ahead_learner_is_refused_and_observers_never_count() {
     assert!(o
         .iter()
         .any(|o| matches!(o, ZabOutput::CloseLearner { handler: 11, .. })));
-    // A learner whose sid is not in the configuration, and one claiming the leader's sid.
+    // A learner whose sid is not in the configuration follows without a vote (a joiner, as
+    // Java's LearnerHandler: "not in the current config"); one claiming the leader's sid, and
+    // one with a later activated configuration, are refused.
     l.handle_learner_connected(15, 0);
     l.handle_learner_packet(15, info(PacketType::FollowerInfo, 9, 1), 0);
     l.handle_learner_connected(16, 0);
     l.handle_learner_packet(16, info(PacketType::FollowerInfo, 3, 1), 0);
+    l.handle_learner_connected(17, 0);
+    l.handle_learner_packet(
+        17,
+        packet::learner_info(
+            PacketType::FollowerInfo,
+            1,
+            &LearnerInfo {
+                serverid: 2,
+                protocol_version: 0x10000,
+                config_version: 0x1_0000_0000,
+            },
+        ),
+        0,
+    );
     let o = drain(&mut l);
-    for h in [15, 16] {
+    for h in [16, 17] {
         assert!(o
             .iter()
             .any(|o| matches!(o, ZabOutput::CloseLearner { handler, .. } if *handler == h)));
     }
+    assert!(!o
+        .iter()
+        .any(|o| matches!(o, ZabOutput::CloseLearner { handler: 15, .. })));
+    let joiner = l
+        .handlers()
+        .find(|h| h.id == 15)
+        .map(|h| (h.participant, h.observer));
+    assert_eq!(joiner, Some((false, false)), "a non-voting follower");
 }
 
 #[test]
@@ -616,4 +648,114 @@ fn revalidate_names_the_learner_that_asks() {
         session_id: 0x77,
         timeout_ms: 30_000
     }));
+}
+
+/// A reconfig txn-log entry: TxnHeader type 16 + SetDataTxn(/zookeeper/config, the config of
+/// `participants` at version `zxid`, -1).
+fn reconfig_txn(zxid: Zxid, participants: &[u64]) -> Bytes {
+    let mut qv = verifier(participants, &[]);
+    qv.set_version(zxid.raw());
+    let entry = zkrs_jute::TxnEntry {
+        header: zkrs_jute::TxnHeader {
+            client_id: 1,
+            cxid: 1,
+            zxid: zxid.raw(),
+            time: 1,
+            r#type: 16,
+        },
+        body: zkrs_jute::TxnBody::SetData(zkrs_jute::SetDataTxn {
+            path: "/zookeeper/config".into(),
+            data: Some(Bytes::from(qv.to_config_string())),
+            version: -1,
+        }),
+        digest: None,
+    };
+    Bytes::from(entry.encode())
+}
+
+fn activations(outs: &[ZabOutput]) -> Vec<(i64, Option<u64>)> {
+    outs.iter()
+        .filter_map(|o| match o {
+            ZabOutput::ActivateConfig {
+                verifier,
+                designated_leader,
+            } => Some((verifier.version(), *designated_leader)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn reconfig_needs_both_quorums_then_activates_and_hands_off() {
+    let mut cfg = config(3, &[1, 2, 3], &[]);
+    cfg.reconfig_enabled = true;
+    let (mut l, outs) = establish_with(cfg, &[Zxid::new(1, 1)], [Zxid::new(1, 1); 2]);
+    // ZOOKEEPER-1783: the initial configuration gets version epoch << 32 when established,
+    // announced by NEWLEADER and activated by the leader itself.
+    let seen: Vec<i64> = outs
+        .iter()
+        .filter_map(|o| match o {
+            ZabOutput::LastSeenConfig { verifier } => Some(verifier.version()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(seen, vec![2 << 32]);
+    assert_eq!(activations(&outs), vec![(2 << 32, Some(3))]);
+    assert_eq!(l.verifier().version(), 2 << 32);
+    l.handle_learner_packet(12, packet::bare(PacketType::Ack, Zxid::new(2, 0)), 8);
+    drain(&mut l);
+    // Add server 4 (not connected): needs 2 of {1,2,3} and 3 of {1,2,3,4}.
+    let z1 = Zxid::new(2, 1);
+    l.propose(z1, reconfig_txn(z1, &[1, 2, 3, 4]))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let o = drain(&mut l);
+    assert!(
+        matches!(&o[0], ZabOutput::LastSeenConfig { verifier } if verifier.version() == z1.raw())
+    );
+    assert_eq!(l.pending_verifier().map(|v| v.version()), Some(z1.raw()));
+    l.handle_logged(z1);
+    l.handle_learner_packet(11, packet::bare(PacketType::Ack, z1), 10);
+    assert!(activations(&drain(&mut l)).is_empty(), "old quorum only");
+    l.handle_learner_packet(12, packet::bare(PacketType::Ack, z1), 11);
+    let o = drain(&mut l);
+    assert_eq!(activations(&o), vec![(z1.raw(), Some(3))]);
+    let caa: Vec<_> = o
+        .iter()
+        .filter_map(|o| match o {
+            ZabOutput::SendToLearner { handler, packet }
+                if packet.r#type == PacketType::CommitAndActivate as i32 =>
+            {
+                Some((
+                    *handler,
+                    packet::read_designated_leader(packet.data.as_ref()),
+                ))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(caa, vec![(11, Some(3)), (12, Some(3))]);
+    assert!(o.iter().any(|o| *o == ZabOutput::Commit { zxid: z1 }));
+    assert_eq!(l.verifier().voting_count(), 4);
+    assert!(l.pending_verifier().is_none());
+    // Remove the leader: {1,2,4} commits with 1 and 2; server 1 is designated (it acked),
+    // and this leader commits nothing more.
+    let z2 = Zxid::new(2, 2);
+    l.propose(z2, reconfig_txn(z2, &[1, 2, 4]))
+        .unwrap_or_else(|e| panic!("{e}"));
+    l.handle_logged(z2);
+    for h in [11, 12] {
+        l.handle_learner_packet(h, packet::bare(PacketType::Ack, z2), 12);
+    }
+    let o = drain(&mut l);
+    assert_eq!(activations(&o), vec![(z2.raw(), Some(1))]);
+    assert!(!l.allowed_to_commit());
+    let z3 = Zxid::new(2, 3);
+    l.propose(z3, txn(3)).unwrap_or_else(|e| panic!("{e}"));
+    l.handle_logged(z3);
+    for h in [11, 12] {
+        l.handle_learner_packet(h, packet::bare(PacketType::Ack, z3), 13);
+    }
+    assert!(!drain(&mut l)
+        .iter()
+        .any(|o| matches!(o, ZabOutput::Commit { .. })));
 }

@@ -37,6 +37,9 @@ fn config() -> ZabConfig {
             .unwrap_or_else(|e| panic!("{e}")),
         commit_log_count: 500,
         txn_log_sync_enabled: false,
+        reconfig_enabled: false,
+        last_seen_verifier: None,
+        observer: false,
     }
 }
 
@@ -1127,20 +1130,199 @@ fn ping_answered_in_broadcast_only() {
 }
 
 #[test]
-fn reconfig_activation_is_refused_without_apply() {
+fn commit_and_activate_without_reconfig_enabled_is_a_commit() {
+    // processReconfig returns at once when reconfig is disabled; the txn is committed.
     let mut l = serving_follower(z(1, 3));
-    let mut data = 1i64.to_be_bytes().to_vec();
-    data.truncate(8);
+    let out = feed(
+        &mut l,
+        vec![
+            packet::with_data(PacketType::Proposal, z(2, 1), reconfig_txn(z(2, 1), FOUR)),
+            packet::with_data(
+                PacketType::CommitAndActivate,
+                z(2, 1),
+                packet::designated_leader_data(2),
+            ),
+        ],
+        0,
+    );
+    assert_eq!(out, ["log 0x200000001", "apply 0x200000001"]);
+}
+
+/// The capture ensemble plus server 4 (a joiner), as a reconfig txn would carry it.
+const FOUR: &str = "server.1=127.0.0.1:42888:43888:participant;127.0.0.1:42181\n\
+server.2=127.0.0.1:42889:43889:participant;127.0.0.1:42182\n\
+server.3=127.0.0.1:42890:43890:participant;127.0.0.1:42183\n\
+server.4=127.0.0.1:42891:43891:participant;127.0.0.1:42184\n\
+version=200000001";
+
+/// A reconfig txn-log entry: TxnHeader type 16 + SetDataTxn(/zookeeper/config, text, -1).
+fn reconfig_txn(zxid: Zxid, text: &str) -> Bytes {
+    let entry = zkrs_jute::TxnEntry {
+        header: TxnHeader {
+            client_id: 0x0100_0008_7328_0000,
+            cxid: 1,
+            zxid: zxid.raw(),
+            time: 0x1a2_0000_877a,
+            r#type: 16,
+        },
+        body: zkrs_jute::TxnBody::SetData(zkrs_jute::SetDataTxn {
+            path: "/zookeeper/config".into(),
+            data: Some(Bytes::from(text.to_owned())),
+            version: -1,
+        }),
+        digest: None,
+    };
+    Bytes::from(entry.encode())
+}
+
+fn reconfig_follower(my_id: u64, observer: bool) -> Learner {
+    let mut cfg = config();
+    cfg.my_id = my_id;
+    cfg.reconfig_enabled = true;
+    let mut s = start(1, 1, z(1, 3));
+    s.observer = observer;
+    let mut l = Learner::new(cfg, s, 0);
+    drain(&mut l);
+    l.handle_connected(0);
+    l.handle_packet(leader_info(2), 0);
+    l.handle_epoch_persisted(EpochKind::Accepted, 2, 0);
+    feed(&mut l, vec![diff(z(1, 3)), new_leader(2)], 0);
+    l.handle_epoch_persisted(EpochKind::Current, 2, 0);
+    l.handle_packet(up_to_date(), 0);
+    let out = outs(&mut l);
+    // NEWLEADER's configuration (the same as ours) is activated at UPTODATE, before serving.
+    let activated = out.iter().position(|o| o.starts_with("ActivateConfig"));
+    let served = out.iter().position(|o| o == "serve");
+    assert!(activated.is_some() && activated < served, "{out:?}");
+    assert!(l.is_serving());
+    l
+}
+
+#[test]
+fn reconfig_proposal_then_commit_and_activate() {
+    // A voter whose leader stays: the proposal is the last seen config; COMMITANDACTIVATE
+    // activates it (before the apply) and the follower goes on.
+    let mut l = reconfig_follower(3, false);
+    let out = feed(
+        &mut l,
+        vec![packet::with_data(
+            PacketType::Proposal,
+            z(2, 1),
+            reconfig_txn(z(2, 1), FOUR),
+        )],
+        0,
+    );
+    assert_eq!(out.len(), 2, "{out:?}");
+    assert!(out[0].starts_with("LastSeenConfig"), "{out:?}");
+    assert_eq!(out[1], "log 0x200000001");
+    let out = feed(
+        &mut l,
+        vec![packet::with_data(
+            PacketType::CommitAndActivate,
+            z(2, 1),
+            packet::designated_leader_data(2),
+        )],
+        0,
+    );
+    assert_eq!(out.len(), 2, "{out:?}");
+    assert!(out[0].starts_with("ActivateConfig"), "{out:?}");
+    assert!(out[0].contains("designated_leader: Some(2)"), "{out:?}");
+    assert_eq!(out[1], "apply 0x200000001");
+    assert!(l.is_serving());
+    // A designated leader other than ours ends the role (changes proposed in reconfig).
+    let five = FOUR.replace("version=200000001", "version=200000002");
+    let out = feed(
+        &mut l,
+        vec![
+            packet::with_data(
+                PacketType::Proposal,
+                z(2, 2),
+                reconfig_txn(
+                    z(2, 2),
+                    &five.replace(":42891:43891:participant", ":42891:43891:observer"),
+                ),
+            ),
+            packet::with_data(
+                PacketType::CommitAndActivate,
+                z(2, 2),
+                packet::designated_leader_data(1),
+            ),
+        ],
+        0,
+    );
+    assert!(out.iter().any(|o| o == "apply 0x200000002"), "{out:?}");
+    assert_shutdown(&out, "changes proposed in reconfig");
+}
+
+#[test]
+fn commit_and_activate_must_name_a_reconfig_txn() {
+    let mut l = reconfig_follower(3, false);
     let out = feed(
         &mut l,
         vec![
             proposal(z(2, 1)),
-            packet::with_data(PacketType::CommitAndActivate, z(2, 1), Bytes::from(data)),
+            packet::with_data(
+                PacketType::CommitAndActivate,
+                z(2, 1),
+                packet::designated_leader_data(2),
+            ),
         ],
         0,
     );
-    assert_eq!(out.len(), 2, "{out:?}");
-    assert_shutdown(&out, "reconfiguration is not supported");
+    assert_shutdown(&out, "not a reconfig txn");
+    let mut l = reconfig_follower(3, false);
+    let out = feed(
+        &mut l,
+        vec![
+            packet::with_data(PacketType::Proposal, z(2, 1), reconfig_txn(z(2, 1), FOUR)),
+            packet::bare(PacketType::CommitAndActivate, z(2, 1)),
+        ],
+        0,
+    );
+    assert_shutdown(&out, "without a designated leader");
+}
+
+#[test]
+fn observer_becomes_participant_by_inform_and_activate() {
+    let observer_cfg = CAPTURE_CONFIG.replace(
+        "version=0",
+        "server.4=127.0.0.1:42891:43891:observer;127.0.0.1:42184\nversion=0",
+    );
+    let mut l = {
+        let mut cfg = config();
+        cfg.my_id = 4;
+        cfg.reconfig_enabled = true;
+        cfg.verifier =
+            QuorumVerifier::parse(&observer_cfg, "t", false).unwrap_or_else(|e| panic!("{e}"));
+        let mut s = start(1, 1, z(1, 3));
+        s.observer = true;
+        let mut l = Learner::new(cfg, s, 0);
+        drain(&mut l);
+        l.handle_connected(0);
+        l.handle_packet(leader_info(2), 0);
+        l.handle_epoch_persisted(EpochKind::Accepted, 2, 0);
+        feed(&mut l, vec![diff(z(1, 3)), new_leader(2)], 0);
+        l.handle_epoch_persisted(EpochKind::Current, 2, 0);
+        l.handle_packet(up_to_date(), 0);
+        drain(&mut l);
+        l
+    };
+    assert!(l.is_serving() && l.is_observer());
+    let txn = reconfig_txn(z(2, 1), FOUR);
+    let out = feed(
+        &mut l,
+        vec![packet::with_data(
+            PacketType::InformAndActivate,
+            z(2, 1),
+            packet::inform_and_activate_data(2, &txn),
+        )],
+        0,
+    );
+    assert_eq!(out[0], "log 0x200000001", "{out:?}");
+    assert_eq!(out[1], "apply 0x200000001", "{out:?}");
+    assert!(out[2].starts_with("ActivateConfig"), "{out:?}");
+    // Now a participant: the observer role ends.
+    assert_shutdown(&out, "changes proposed in reconfig");
 }
 
 #[test]

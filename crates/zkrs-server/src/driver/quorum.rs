@@ -94,6 +94,14 @@ pub struct QuorumState {
     pub storage_events_tx: mpsc::Sender<crate::storage_event::StorageEvent>,
     /// What the quorum port does with learners (set from the role after every step).
     pub learner_gate: watch::Sender<LearnerGate>,
+    /// Config files and the settings a reconfig is checked with.
+    pub reconfig: super::reconfig::ReconfigSettings,
+    /// `QuorumPeer.reconfigFlag`: an activated configuration changed this member's role or
+    /// designated another leader; when the role ends the member takes the new one without
+    /// an election.
+    pub reconfig_flag: bool,
+    /// The leader a reconfig designated (`updateVote`), for that role change.
+    pub designated_leader: Option<u64>,
 }
 
 /// Completions of the blocking work a quorum member asks for.
@@ -116,6 +124,11 @@ pub enum QuorumStorageEvent {
     TxnLogRead {
         handler: HandlerId,
         txns: Option<Vec<zkrs_zab::CommittedProposal>>,
+    },
+    /// A config file was written (`error`: it could not be; ZooKeeper logs it and goes on).
+    ConfigWritten {
+        what: String,
+        error: Option<String>,
     },
 }
 
@@ -156,7 +169,7 @@ impl QuorumStorageWorker {
         Ok(worker)
     }
 
-    fn run(&self, generation: u64, job: StorageJob) {
+    pub(super) fn run(&self, generation: u64, job: StorageJob) {
         let _ = self.jobs.send((generation, job));
     }
 
@@ -257,10 +270,35 @@ impl Driver {
         let now_ms = self.clock.now().mono_ms;
         let last = Zxid(self.core.last_processed_zxid());
         self.core.set_serving(false);
-        if let Some(q) = self.quorum.as_mut() {
-            q.role = Role::Looking;
-            q.fle.start_round(last, q.current_epoch, now_ms);
+        let Some(q) = self.quorum.as_mut() else {
+            return;
+        };
+        q.role = Role::Looking;
+        if std::mem::take(&mut q.reconfig_flag) {
+            // `updateServerState` after a reconfig: straight to the new role.
+            let leader = q
+                .designated_leader
+                .take()
+                .or_else(|| u64::try_from(q.fle.current_vote().leader).ok())
+                .unwrap_or(q.zab.my_id);
+            let state = if leader == q.zab.my_id {
+                ServerState::Leading
+            } else if q.zab.observer {
+                ServerState::Observing
+            } else {
+                ServerState::Following
+            };
+            tracing::info!("after the reconfig: {state:?}, leader {leader}, no election");
+            let leader_id = i64::try_from(leader).unwrap_or(i64::MAX);
+            q.fle.set_serving(
+                state,
+                zkrs_zab::election::vote::Vote::new(leader_id, last, -1, -1),
+            );
+            self.become_role(state, leader_id);
+            return;
         }
+        q.designated_leader = None;
+        q.fle.start_round(last, q.current_epoch, now_ms);
     }
 
     /// The earliest deadline of the election or role engine.
@@ -342,6 +380,10 @@ impl Driver {
                     l.handle_txn_log_read(handler, txns, now_ms);
                 }
             }
+            QuorumStorageEvent::ConfigWritten { what, error } => match error {
+                None => tracing::debug!("wrote {what}"),
+                Some(e) => tracing::error!("writing {what}: {e}"),
+            },
             QuorumStorageEvent::EpochFailed { error }
             | QuorumStorageEvent::SnapshotFailed { error } => {
                 tracing::error!("quorum storage failure: {error}; leaving the role");
@@ -470,6 +512,13 @@ impl Driver {
                     ElectionOutput::LookingPeerReported { sid } => {
                         tracing::debug!("server {sid} is looking while we serve");
                     }
+                    ElectionOutput::ConfigAdopted { verifier } => {
+                        tracing::info!(
+                            "an election peer has configuration 0x{:x}: adopting it",
+                            verifier.version()
+                        );
+                        self.activate_config(verifier, None);
+                    }
                 }
             }
             // Role.
@@ -488,6 +537,7 @@ impl Driver {
             }
             any = true;
         }
+        self.refresh_quorum_view();
         if let Some(q) = self.quorum.as_ref() {
             let gate = match q.role {
                 Role::Leading(_) => LearnerGate::Accept,
@@ -865,6 +915,16 @@ impl Driver {
                 q.serving_since_ms = Some(now.mono_ms);
                 self.core.set_serving(true);
             }
+            ZabOutput::LastSeenConfig { verifier } => self.see_config(verifier),
+            ZabOutput::ActivateConfig {
+                verifier,
+                designated_leader,
+            } => {
+                if let Some(d) = designated_leader.filter(|d| *d != q.zab.my_id) {
+                    tracing::info!("reconfig designates leader {d}");
+                }
+                self.activate_config(verifier, designated_leader);
+            }
             ZabOutput::Shutdown { reason } => self.end_role(reason),
         }
     }
@@ -884,6 +944,7 @@ impl Driver {
             Role::Leading(l) => Some(crate::four_letter::LeaderInfo {
                 learners: l.learners(),
                 synced_followers: l.synced_followers(now_ms),
+                synced_non_voting_followers: l.synced_non_voting_followers(now_ms),
                 synced_observers: l.synced_observers(now_ms),
                 pending_syncs: l.pending_syncs(),
                 leader_uptime_ms: q.serving_since_ms.map_or(0, |t| now_ms.saturating_sub(t)),

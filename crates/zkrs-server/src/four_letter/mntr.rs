@@ -213,7 +213,10 @@ pub fn metrics(ctx: &FourLetterContext<'_>) -> Vec<(String, MetricValue)> {
         if let Some(l) = &q.leader {
             out.push(("learners".to_string(), long(l.learners)));
             out.push(("synced_followers".to_string(), long(l.synced_followers)));
-            out.push(("synced_non_voting_followers".to_string(), long(0)));
+            out.push((
+                "synced_non_voting_followers".to_string(),
+                long(l.synced_non_voting_followers),
+            ));
             out.push(("pending_syncs".to_string(), long(l.pending_syncs)));
             out.push((
                 "leader_uptime".to_string(),

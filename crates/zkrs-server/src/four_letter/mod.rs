@@ -77,6 +77,8 @@ pub struct QuorumInfo {
 pub struct LeaderInfo {
     pub learners: usize,
     pub synced_followers: usize,
+    /// Followers outside the voting membership (joiners, removed members).
+    pub synced_non_voting_followers: usize,
     pub synced_observers: usize,
     pub pending_syncs: usize,
     pub leader_uptime_ms: u64,

@@ -41,9 +41,16 @@ const MAX_QUEUED_NOTIFICATIONS: usize = 1024;
 pub struct ElectionConfig {
     /// This server's id (`myid`).
     pub my_id: u64,
-    /// The current membership. Whether this server is a participant or an observer comes from
-    /// its `server.N` entry here (an id absent from it counts as an observer).
+    /// The current membership. Whether this server votes comes from its `server.N` entry
+    /// here.
     pub verifier: QuorumVerifier,
+    /// The learner type (`LearnerType.OBSERVER`): a decided non-leader observes instead of
+    /// following. [`ElectionConfig::new`] takes it from our entry (a server absent from the
+    /// membership is a non-voting participant, as in Java).
+    pub observer: bool,
+    /// `reconfigEnabled`: a LOOKING server adopts a newer configuration carried by a
+    /// notification ([`ElectionOutput::ConfigAdopted`]) and starts its round again.
+    pub reconfig_enabled: bool,
     /// First notification timeout of a round (`fastleader.minNotificationInterval`, 200).
     pub min_notification_interval_ms: u64,
     /// Cap of the doubling notification timeout (`fastleader.maxNotificationInterval`, 60000).
@@ -55,8 +62,14 @@ pub struct ElectionConfig {
 impl ElectionConfig {
     /// A config with ZooKeeper's default timings.
     pub fn new(my_id: u64, verifier: QuorumVerifier) -> ElectionConfig {
+        let observer = verifier
+            .servers()
+            .get(&my_id)
+            .is_some_and(|s| !s.is_participant());
         ElectionConfig {
             my_id,
+            observer,
+            reconfig_enabled: false,
             verifier,
             min_notification_interval_ms: DEFAULT_MIN_NOTIFICATION_INTERVAL_MS,
             max_notification_interval_ms: DEFAULT_MAX_NOTIFICATION_INTERVAL_MS,
@@ -91,6 +104,14 @@ pub enum ElectionOutput {
         /// The looking voter.
         sid: u64,
     },
+    /// While LOOKING, a notification carried a configuration newer than ours (with
+    /// `reconfigEnabled`): the machine uses it from now on (its voters, our learner type) and
+    /// has started its round again; the shell activates it too (`processReconfig` without a
+    /// designated leader: files, connections, `/zookeeper/config`).
+    ConfigAdopted {
+        /// The adopted membership.
+        verifier: QuorumVerifier,
+    },
 }
 
 /// The state of one `lookForLeader` call.
@@ -114,6 +135,8 @@ struct Round {
 pub struct FastLeaderElection {
     my_id: u64,
     verifier: QuorumVerifier,
+    observer: bool,
+    reconfig_enabled: bool,
     /// `QuorumPeer.lastSeenQuorumVerifier`: a proposed next config.
     last_seen_verifier: Option<QuorumVerifier>,
     /// The config text sent in every notification (`verifier.to_config_string()`).
@@ -150,6 +173,8 @@ impl FastLeaderElection {
         FastLeaderElection {
             my_id: config.my_id,
             verifier: config.verifier,
+            observer: config.observer,
+            reconfig_enabled: config.reconfig_enabled,
             last_seen_verifier: None,
             config_bytes,
             min_notification_interval_ms: config.min_notification_interval_ms.max(1),
@@ -269,7 +294,24 @@ impl FastLeaderElection {
     /// Replaces the membership (a reconfig). Takes effect for the next message handled.
     pub fn set_verifier(&mut self, verifier: QuorumVerifier) {
         self.config_bytes = Bytes::from(verifier.to_config_string());
+        if self
+            .last_seen_verifier
+            .as_ref()
+            .is_some_and(|l| l.version() <= verifier.version())
+        {
+            self.last_seen_verifier = None;
+        }
         self.verifier = verifier;
+    }
+
+    /// Sets the learner type (`updateLearnerType` after a reconfig).
+    pub fn set_observer(&mut self, observer: bool) {
+        self.observer = observer;
+    }
+
+    /// Whether a decided non-leader observes.
+    pub fn is_observer(&self) -> bool {
+        self.observer
     }
 
     /// Sets the last seen (proposed, not yet committed) membership. While its version is
@@ -327,6 +369,10 @@ impl FastLeaderElection {
     /// The `WorkerReceiver` part: answer right away where Java does, then hand LOOKING-time
     /// notifications to the round.
     fn receive(&mut self, from_sid: u64, n: Notification, now_ms: u64) {
+        if self.adopt_config(&n, now_ms) {
+            // Java shuts the election down and starts a new one; the message is dropped.
+            return;
+        }
         if !self.valid_voter(from_sid) {
             // Observers and unknown servers get our current vote at once and never count.
             if let Some(current) = self.peer_vote {
@@ -375,6 +421,54 @@ impl FastLeaderElection {
                 self.send(from_sid, reply);
             }
         }
+    }
+
+    /// `WorkerReceiver`: a LOOKING server adopts a newer configuration from any sender
+    /// (`processReconfig(rqv, null, null, false)`) and restarts its election. Returns whether
+    /// it did.
+    fn adopt_config(&mut self, n: &Notification, now_ms: u64) -> bool {
+        if !self.reconfig_enabled || self.peer_state != ServerState::Looking {
+            return false;
+        }
+        let Some(text) = n.config.as_ref() else {
+            return false;
+        };
+        let Ok(text) = std::str::from_utf8(text) else {
+            return false;
+        };
+        // Cheap check before parsing: the version line is last.
+        let version = text
+            .rsplit('\n')
+            .next()
+            .and_then(|l| l.strip_prefix("version="))
+            .and_then(|v| i64::from_str_radix(v.trim(), 16).ok());
+        if version.is_none_or(|v| v <= self.verifier.version()) {
+            return false;
+        }
+        let Ok(qv) = QuorumVerifier::parse(text, "notification", true) else {
+            return false;
+        };
+        if qv.version() <= self.verifier.version() {
+            return false;
+        }
+        let equal = qv.servers() == self.verifier.servers();
+        self.set_verifier(qv.clone());
+        // updateLearnerType: observer in it, else participant (voting or not).
+        self.observer = qv
+            .servers()
+            .get(&self.my_id)
+            .is_some_and(|s| !s.is_participant());
+        self.outputs
+            .push_back(ElectionOutput::ConfigAdopted { verifier: qv });
+        if equal {
+            // Java restarts only if the configuration differs (`!rqv.equals(curQV)`).
+            return false;
+        }
+        if self.round.is_some() {
+            let (zxid, epoch) = (self.last_logged_zxid, self.current_epoch);
+            self.start_round(zxid, epoch, now_ms);
+        }
+        true
     }
 
     /// One iteration of the `lookForLeader` loop for a received notification.
@@ -491,7 +585,7 @@ impl FastLeaderElection {
     fn decide(&mut self, vote: Vote) {
         let state = if vote.leader == sid_as_i64(self.my_id) {
             ServerState::Leading
-        } else if self.is_participant() {
+        } else if !self.observer {
             ServerState::Following
         } else {
             ServerState::Observing

@@ -1,0 +1,244 @@
+"""Dynamic reconfiguration scenarios (tests/quorum/test_reconfig.py), written once and run on
+all-Java, all-zkrs and mixed ensembles: what Apache ZooKeeper 3.8.0 does, measured (see
+docs/quorum.md, "Dynamic reconfiguration"), is what the Java run checks and what zkrs must
+match.
+
+Every wait is bounded; every client is closed."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import time
+from pathlib import Path
+
+from kazoo.client import KazooClient
+from kazoo.exceptions import (
+    BadArgumentsError,
+    BadVersionError,
+    NewConfigNoQuorumError,
+    NoAuthError,
+)
+
+from ensemble import Ensemble, Member, verify
+
+SUPER_PASSWORD = "reconfig-test"
+SUPER_DIGEST = "super:" + base64.b64encode(
+    hashlib.sha1(f"super:{SUPER_PASSWORD}".encode()).digest()).decode()
+# zoo.cfg keys become `zookeeper.<key>` system properties in Java and in zkrs.
+RECONFIG_CFG = {"DigestAuthenticationProvider.superDigest": SUPER_DIGEST}
+
+CONFIG_NODE = "/zookeeper/config"
+
+
+def client(member_or_hosts, auth: bool = True, timeout: float = 30.0) -> KazooClient:
+    hosts = member_or_hosts.address if isinstance(member_or_hosts, Member) else member_or_hosts
+    zk = KazooClient(hosts=hosts, timeout=10.0, connection_retry={"max_tries": 5},
+                     auth_data=[("digest", f"super:{SUPER_PASSWORD}")] if auth else None)
+    zk.start(timeout=timeout)
+    return zk
+
+
+def config_version(text: str) -> int:
+    m = re.search(r"^version=([0-9a-f]+)$", text, re.M)
+    assert m, f"no version line in {text!r}"
+    return int(m.group(1), 16)
+
+
+def members_of(text: str) -> set[int]:
+    return {int(m) for m in re.findall(r"^server\.(\d+)=", text, re.M)}
+
+
+def dynamic_file(m: Member) -> Path | None:
+    """The file zoo.cfg's dynamicConfigFile= names, if any."""
+    for line in m.cfg_path.read_text().splitlines():
+        if line.startswith("dynamicConfigFile="):
+            return Path(line.split("=", 1)[1])
+    return None
+
+
+def wait_for(ens: Ensemble, pred, what: str, timeout: float = 30.0):
+    return ens.wait_for(pred, timeout, what)
+
+
+def read_config(m: Member) -> tuple[str, object]:
+    zk = client(m, auth=False)
+    try:
+        data, stat = zk.get(CONFIG_NODE)
+        return data.decode(), stat
+    finally:
+        zk.stop()
+        zk.close()
+
+
+def wait_config_everywhere(ens: Ensemble, version: int, members=None, timeout: float = 30.0):
+    """Every running member (or `members`) has `/zookeeper/config` at `version`, its
+    zoo.cfg points at `zoo.cfg.dynamic.<version>`, and that file holds the same servers."""
+    members = list(members or ens.running)
+
+    def ok():
+        for m in members:
+            try:
+                text, stat = read_config(m)
+            except Exception:
+                return False
+            if config_version(text) != version or stat.version != -1 or stat.mzxid != version:
+                return False
+            f = dynamic_file(m)
+            if f is None or f.name != f"zoo.cfg.dynamic.{version:x}" or not f.exists():
+                return False
+            lines = sorted(line for line in text.splitlines() if line.startswith("server."))
+            if f.read_text() != "\n".join(lines):
+                return False
+        return True
+
+    wait_for(ens, ok, f"configuration 0x{version:x} on s{[m.sid for m in members]}", timeout)
+
+
+def first_config(ens: Ensemble) -> int:
+    """After the first election: every member has zoo.cfg.bak, a dynamic file named after
+    the first leader's epoch (`epoch << 32`) and `/zookeeper/config` at that version with
+    Stat version -1 and mzxid = version (ZOOKEEPER-1783)."""
+    leader = ens.wait_for_quorum()
+    wait_for(ens, lambda: all(dynamic_file(m) is not None for m in ens.running),
+             "dynamicConfigFile= in every zoo.cfg")
+    text, stat = read_config(leader)
+    version = config_version(text)
+    assert version & 0xFFFFFFFF == 0 and version >> 32 >= 1, hex(version)
+    for m in ens.running:
+        assert (m.dir / "zoo.cfg.bak").exists(), f"s{m.sid}: no zoo.cfg.bak"
+        bak = (m.dir / "zoo.cfg.bak").read_text()
+        assert "server.1=" in bak and "dynamicConfigFile" not in bak
+        cfg = m.cfg_path.read_text()
+        assert "server." not in cfg, f"s{m.sid}: membership left in zoo.cfg:\n{cfg}"
+    wait_config_everywhere(ens, version)
+    return version
+
+
+def add_remove_and_remove_leader(ens: Ensemble, workload, joiner_kind: str) -> dict:
+    """The issue's reconfig walk on a running 3-member ensemble under client writes:
+    a joiner (config = the members + itself) follows as a non-voting follower; `-add` makes
+    it a voter; `-remove` of a follower leaves that member running as a non-voting follower;
+    `-remove` of the leader hands leadership to a designated voter without an election
+    round, the old leader following. Every acknowledged write is kept; trees equal."""
+    out = {}
+    version = first_config(ens)
+    out["first_version"] = hex(version)
+    w = workload(ens.connect_string(), prefix="/rc")
+    w.start_background()
+    joiner = ens.add_member(joiner_kind)
+    joiner.start()
+    wait_for(ens, lambda: joiner.mode() == "follower", "the joiner following (non-voting)", 60)
+    leader = ens.wait_for_quorum()
+    wait_for(ens, lambda: leader.mntr().get("zk_synced_non_voting_followers") == "1",
+             "the leader counting one non-voting follower")
+    # The joiner adopted the ensemble's configuration (without itself) from the election.
+    text, _ = read_config(joiner)
+    assert joiner.sid not in members_of(text), text
+    zk = client(leader)
+    try:
+        data, stat = zk.reconfig(joining=ens.server_spec(joiner), leaving=None,
+                                 new_members=None)
+    finally:
+        zk.stop()
+        zk.close()
+    text = data.decode()
+    added = config_version(text)
+    assert joiner.sid in members_of(text), text
+    assert stat.version == -1 and stat.mzxid == added, stat
+    wait_config_everywhere(ens, added)
+    wait_for(ens, lambda: leader.mntr().get("zk_quorum_size") == "4", "quorum size 4")
+    out["added"] = hex(added)
+    # Remove a follower (not the joiner): it goes on as a non-voting follower.
+    gone = next(m for m in ens.running if m is not leader and m is not joiner)
+    zk = client(joiner)
+    try:
+        data, stat = zk.reconfig(joining=None, leaving=str(gone.sid), new_members=None)
+    finally:
+        zk.stop()
+        zk.close()
+    removed = config_version(data.decode())
+    assert gone.sid not in members_of(data.decode())
+    wait_config_everywhere(ens, removed)
+    time.sleep(1.0)
+    assert gone.running and gone.mode() == "follower", gone.srvr()
+    out["removed_follower"] = gone.sid
+    # Remove the leader: a designated voter leads next.
+    t0 = time.monotonic()
+    zk = client(joiner)
+    try:
+        data, stat = zk.reconfig(joining=None, leaving=str(leader.sid), new_members=None)
+    except Exception:
+        data = None  # the reply may be lost when the member we talk to changes role
+    finally:
+        zk.stop()
+        zk.close()
+    voters = [m for m in ens.running if m is not leader and m is not gone]
+
+    def new_leader():
+        modes = {m.sid: m.mode() for m in voters}
+        return [sid for sid, mode in modes.items() if mode == "leader"]
+
+    wait_for(ens, lambda: len(new_leader()) == 1, "a new leader among the voters", 60)
+    out["handoff_s"] = round(time.monotonic() - t0, 2)
+    wait_for(ens, lambda: leader.mode() == "follower", "the old leader following", 60)
+    text, _ = read_config(ens[new_leader()[0]])
+    assert leader.sid not in members_of(text), text
+    wait_config_everywhere(ens, config_version(text))
+    w.stop()
+    assert len(w.acked) > 0 and w.lost == 0, w.summary()
+    verify(ens, [w])
+    out["writes"] = len(w.acked)
+    return out
+
+
+def errors(ens: Ensemble) -> dict:
+    """The leader's refusals, each an ErrorTxn that takes a zxid: BADVERSION (wrong -v),
+    NEWCONFIGNOQUORUM (a new config whose quorum is not connected), BADARGUMENTS (a joiner
+    without a client port), NOAUTH (neither super user nor skipACL: checked last)."""
+    leader = ens.wait_for_quorum()
+    version = first_config(ens)
+    zk = client(leader)
+    anon = client(leader, auth=False)
+    out = {}
+    try:
+        members = ",".join(
+            f"server.{m.sid}={m.host}:{m.quorum_port}:{m.election_port};{m.host}:{m.client_port}"
+            for m in ens.members.values() if m.sid == leader.sid)
+        dead = ",server.8=127.0.0.1:1:2;3,server.9=127.0.0.1:4:5;6"
+        cases = [
+            ("BADVERSION", BadVersionError,
+             lambda c: c.reconfig(None, None, None, from_config=version + 1)),
+            ("NEWCONFIGNOQUORUM", NewConfigNoQuorumError,
+             lambda c: c.reconfig(None, None, members + dead)),
+            ("BADARGUMENTS", BadArgumentsError,
+             lambda c: c.reconfig("server.9=127.0.0.1:7:8", None, None)),
+        ]
+        for name, exc, call in cases:
+            before = leader.zxid()
+            try:
+                call(zk)
+                raise AssertionError(f"{name}: reconfig succeeded")
+            except exc:
+                pass
+            after = leader.zxid()
+            out[name] = after - before
+        # NOAUTH comes last: a bad version without auth is still BADVERSION.
+        try:
+            anon.reconfig(None, None, None, from_config=version + 1)
+            raise AssertionError("unauthenticated reconfig with a bad version succeeded")
+        except BadVersionError:
+            pass
+        try:
+            anon.reconfig(None, str(leader.sid), None)
+            raise AssertionError("unauthenticated reconfig succeeded")
+        except NoAuthError:
+            out["NOAUTH"] = True
+    finally:
+        for c in (zk, anon):
+            c.stop()
+            c.close()
+    text, _ = read_config(leader)
+    assert config_version(text) == version, "a refused reconfig changed the configuration"
+    return out

@@ -1,0 +1,49 @@
+"""Dynamic reconfiguration (issue 12): the `reconfig` operation, the config files, joiners,
+removed members and a removed leader, on all-Java (the reference), all-zkrs and mixed
+ensembles, with the same checks (tests/quorum/reconfig_scenarios.py). Clients: kazoo's
+`reconfig` as the super user."""
+
+import pytest
+
+import reconfig_scenarios as R
+
+pytestmark = [pytest.mark.timeout(300)]
+
+KINDS = {
+    "java": (["java", "java", "java"], "java"),
+    "zkrs": (["zkrs", "zkrs", "zkrs"], "zkrs"),
+    # Java and zkrs members, a zkrs joiner.
+    "mixed": (["java", "zkrs", "java"], "zkrs"),
+    # zkrs members, a Java joiner.
+    "mixed_java_joiner": (["zkrs", "zkrs", "zkrs"], "java"),
+}
+
+
+def _needs_zkrs(kind, request):
+    if kind != "java":
+        request.getfixturevalue("zkrs_quorum")
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_reconfig_add_remove_and_remove_leader(make_ensemble, workload, kind, request):
+    _needs_zkrs(kind, request)
+    members, joiner = KINDS[kind]
+    ens = make_ensemble(members, reconfig=True, extra_cfg=R.RECONFIG_CFG)
+    if kind == "mixed":
+        ens.start_first([1, 3])
+        ens.start(sids=[2])
+    else:
+        ens.start()
+    out = R.add_remove_and_remove_leader(ens, workload, joiner)
+    print(f"{kind}: {out}")
+
+
+@pytest.mark.parametrize("kind", ["java", "zkrs"])
+def test_reconfig_errors_take_a_zxid(make_ensemble, kind, request):
+    _needs_zkrs(kind, request)
+    ens = make_ensemble([kind] * 3, reconfig=True, extra_cfg=R.RECONFIG_CFG)
+    ens.start()
+    out = R.errors(ens)
+    print(f"{kind}: {out}")
+    for name in ("BADVERSION", "NEWCONFIGNOQUORUM", "BADARGUMENTS"):
+        assert out[name] == 1, out
