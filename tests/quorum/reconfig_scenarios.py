@@ -21,7 +21,7 @@ from kazoo.exceptions import (
     NoAuthError,
 )
 
-from ensemble import Ensemble, Member, verify
+from ensemble import Ensemble, Member, digest_mismatches, verify
 
 SUPER_PASSWORD = "reconfig-test"
 SUPER_DIGEST = "super:" + base64.b64encode(
@@ -60,6 +60,15 @@ def dynamic_file(m: Member) -> Path | None:
 
 def wait_for(ens: Ensemble, pred, what: str, timeout: float = 30.0):
     return ens.wait_for(pred, timeout, what)
+
+
+def the_leader(ens: Ensemble) -> Member:
+    """The one running member in mode leader (wait_for_quorum would also check that every
+    member plays the role its Member says, which a joiner does not until it is added)."""
+    def one():
+        leaders = [m for m in ens.running if m.mode() == "leader"]
+        return leaders[0] if len(leaders) == 1 else None
+    return wait_for(ens, one, "one leader")
 
 
 def read_config(m: Member) -> tuple[str, object]:
@@ -149,6 +158,10 @@ def add_remove_and_remove_leader(ens: Ensemble, workload, joiner_kind: str) -> d
     assert stat.version == -1 and stat.mzxid == added, stat
     wait_config_everywhere(ens, added)
     wait_for(ens, lambda: leader.mntr().get("zk_quorum_size") == "4", "quorum size 4")
+    # The reconfig txn's digest is the tree's (`/zookeeper/` is not digested): a Java member
+    # checks every txn's digest against its tree and counts mismatches.
+    mismatches = digest_mismatches(ens.running)
+    assert not mismatches, f"digest mismatches after the reconfig: {mismatches}"
     out["added"] = hex(added)
     # Remove a follower (not the joiner): it goes on as a non-voting follower.
     gone = next(m for m in ens.running if m is not leader and m is not joiner)
@@ -241,4 +254,99 @@ def errors(ens: Ensemble) -> dict:
             c.close()
     text, _ = read_config(leader)
     assert config_version(text) == version, "a refused reconfig changed the configuration"
+    return out
+
+
+def reconfig(m: Member, **kw) -> str:
+    zk = client(m)
+    try:
+        data, _ = zk.reconfig(kw.get("joining"), kw.get("leaving"), kw.get("new_members"))
+        return data.decode()
+    finally:
+        zk.stop()
+        zk.close()
+
+
+def observer_role_changes(ens: Ensemble, workload, joiner_kind: str) -> dict:
+    """A joiner started as an observer of itself follows without a vote until `-add` makes it
+    an observer (COMMITANDACTIVATE: it reconnects with OBSERVERINFO), then a participant
+    (INFORMANDACTIVATE: FOLLOWERINFO, a voter), then an observer again; every step without
+    an election, under client writes; trees equal at the end."""
+    out = {}
+    first_config(ens)
+    w = workload(ens.connect_string(), prefix="/obs")
+    w.start_background()
+    joiner = ens.add_member(joiner_kind, role="observer")
+    joiner.start()
+    wait_for(ens, lambda: joiner.mode() == "follower", "the joiner following (non-voting)", 60)
+    leader = the_leader(ens)
+    steps = [("observer", "observer", "3"), ("participant", "follower", "4"),
+             ("observer", "observer", "3")]
+    for role, mode, quorum in steps:
+        joiner.role = role
+        text = reconfig(leader, joining=ens.server_spec(joiner, role))
+        assert f"server.{joiner.sid}=" in text and f":{role};" in text, text
+        wait_config_everywhere(ens, config_version(text))
+        wait_for(ens, lambda mode=mode: joiner.mode() == mode, f"the joiner as {mode}", 60)
+        wait_for(ens, lambda q=quorum: leader.mntr().get("zk_quorum_size") == q,
+                 f"quorum size {quorum}")
+        assert leader.mode() == "leader", "a role change of another member made an election"
+        out[role + ("" if role not in out else "2")] = hex(config_version(text))
+    w.stop()
+    assert len(w.acked) > 0 and w.lost == 0, w.summary()
+    verify(ens, [w])
+    out["writes"] = len(w.acked)
+    return out
+
+
+ZKCLI = "/usr/share/zookeeper/bin/zkCli.sh"
+
+
+def zkcli_script(m: Member, commands: list[str], timeout: float = 60.0) -> str:
+    """Runs zkCli.sh against `m` with `commands` on stdin (script mode), as the super user."""
+    import subprocess
+    script = "\n".join([f"addauth digest super:{SUPER_PASSWORD}", *commands, "quit"]) + "\n"
+    r = subprocess.run([ZKCLI, "-server", m.address], input=script, capture_output=True,
+                       text=True, timeout=timeout)
+    return r.stdout + r.stderr
+
+
+def zkcli_adds_and_removes(ens: Ensemble, workload, kind: str) -> dict:
+    """zkCli's `reconfig -add` brings a `kind` joiner in as a participant and a second one as
+    an observer, then `reconfig -remove` takes both out again (they go on as non-voting
+    followers); writes throughout; trees equal."""
+    out = {}
+    first_config(ens)
+    w = workload(ens.connect_string(), prefix="/cli")
+    w.start_background()
+    voter = ens.add_member(kind)
+    observer = ens.add_member(kind, role="observer")
+    for m in (voter, observer):
+        m.start()
+    wait_for(ens, lambda: voter.mode() == "follower" and observer.mode() == "follower",
+             "the joiners following (non-voting)", 90)
+    leader = the_leader(ens)
+    text = zkcli_script(leader, [f"reconfig -add {ens.server_spec(voter)}",
+                                 f"reconfig -add {ens.server_spec(observer)}"])
+    assert "Committed new configuration" in text, text
+    wait_for(ens, lambda: observer.mode() == "observer", "the observer observing", 60)
+    wait_for(ens, lambda: leader.mntr().get("zk_quorum_size") == "4", "quorum size 4")
+    cfg, _ = read_config(leader)
+    assert {voter.sid, observer.sid} <= members_of(cfg), cfg
+    wait_config_everywhere(ens, config_version(cfg))
+    out["added"] = hex(config_version(cfg))
+    text = zkcli_script(leader, [f"reconfig -remove {voter.sid},{observer.sid}"])
+    assert "Committed new configuration" in text, text
+    wait_for(ens, lambda: leader.mntr().get("zk_quorum_size") == "3", "quorum size 3")
+    cfg, _ = read_config(leader)
+    assert not {voter.sid, observer.sid} & members_of(cfg), cfg
+    wait_config_everywhere(ens, config_version(cfg))
+    wait_for(ens, lambda: voter.mode() == "follower" and observer.mode() == "follower",
+             "the removed members following (non-voting)", 60)
+    observer.role = "participant"  # a removed member follows, without a vote
+    out["removed"] = hex(config_version(cfg))
+    w.stop()
+    assert len(w.acked) > 0 and w.lost == 0, w.summary()
+    verify(ens, [w])
+    out["writes"] = len(w.acked)
     return out

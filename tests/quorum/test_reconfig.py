@@ -47,3 +47,27 @@ def test_reconfig_errors_take_a_zxid(make_ensemble, kind, request):
     print(f"{kind}: {out}")
     for name in ("BADVERSION", "NEWCONFIGNOQUORUM", "BADARGUMENTS"):
         assert out[name] == 1, out
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_reconfig_observer_role_changes(make_ensemble, workload, kind, request):
+    _needs_zkrs(kind, request)
+    members, joiner = KINDS[kind]
+    ens = make_ensemble(members, reconfig=True, extra_cfg=R.RECONFIG_CFG)
+    if kind == "mixed":
+        ens.start_first([1, 3])
+        ens.start(sids=[2])
+    else:
+        ens.start()
+    out = R.observer_role_changes(ens, workload, joiner)
+    print(f"{kind}: {out}")
+
+
+@pytest.mark.parametrize("joiners", ["java", "zkrs"])
+def test_reconfig_zkcli_on_java_ensemble(make_ensemble, workload, joiners, request):
+    """A Java ensemble reconfigured from zkCli.sh to add and remove members of `joiners`."""
+    _needs_zkrs(joiners, request)
+    ens = make_ensemble(["java"] * 3, reconfig=True, extra_cfg=R.RECONFIG_CFG)
+    ens.start()
+    out = R.zkcli_adds_and_removes(ens, workload, joiners)
+    print(f"{joiners} joiners: {out}")
