@@ -990,8 +990,11 @@ class Ensemble:
         extra.update(self.extra_cfg_by_kind.get(m.runs_as, {}))
         for k, v in extra.items():
             lines.append(f"{k}={v}")
+        auto = getattr(m, "auto", None)
+        for k, v in (auto or {}).items():
+            lines.append(f"{k}={v}")
         for other in self.members.values():
-            if other.sid in self.config_sids or other.sid == m.sid:
+            if (other.sid in self.config_sids and auto is None) or other.sid == m.sid:
                 lines.append(self.server_line(m, other))
         return "\n".join(lines) + "\n"
 
@@ -1001,13 +1004,16 @@ class Ensemble:
             return  # the member's own (ZooKeeper rewrites zoo.cfg after a reconfig)
         m.cfg_path.write_text(self.config_text(m))
 
-    def add_member(self, kind: str = "zkrs", role: str = "participant") -> Member:
+    def add_member(self, kind: str = "zkrs", role: str = "participant",
+                   auto: dict | None = None) -> Member:
         """A new member (next sid) whose config lists the initial members plus itself, as
-        ZooKeeper's docs tell a joiner to start; the others' configs do not list it. Not
-        started."""
+        ZooKeeper's docs tell a joiner to start; the others' configs do not list it. With
+        `auto` (zkrs's self-managing members), its config lists only itself plus the `auto`
+        keys (zkrs.autoMembership...). Not started."""
         assert self.proxies is None, "add_member on a proxied ensemble"
         sid = max(self.members) + 1
         m = Member(self, sid, kind, role)
+        m.auto = dict(auto) if auto is not None else None
         m.dir.mkdir(parents=True)
         m.data_dir.mkdir()
         (m.data_dir / "myid").write_text(f"{sid}\n")

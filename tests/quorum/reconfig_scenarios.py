@@ -350,3 +350,83 @@ def zkcli_adds_and_removes(ens: Ensemble, workload, kind: str) -> dict:
     verify(ens, [w])
     out["writes"] = len(w.acked)
     return out
+
+
+def auto_keys(seeds=()) -> dict:
+    """zoo.cfg keys of a self-managing zkrs member (docs/quorum.md, "Self-managing
+    members"); `seeds`: the live ensemble a new member reads its configuration from."""
+    from ensemble import WORK_ROOT
+    pw = WORK_ROOT / "super-password"
+    pw.parent.mkdir(parents=True, exist_ok=True)
+    pw.write_text(SUPER_PASSWORD + "\n")
+    keys = {
+        "zkrs.autoMembership": "true",
+        "zkrs.autoMembership.superPasswordFile": str(pw),
+    }
+    if seeds:
+        keys["zkrs.autoMembership.ensemble"] = ",".join(m.address for m in seeds)
+    return keys
+
+
+def voters_of(ens: Ensemble, m: Member) -> set[int]:
+    text, _ = read_config(m)
+    return {int(x) for x in re.findall(r"^server\.(\d+)=[^\n]*:participant", text, re.M)}
+
+
+def scale_3_5_3(ens: Ensemble, workload, leave_leader: bool) -> dict:
+    """zkrs's self-managing members: two members started at once with only their own line
+    and the ensemble's client addresses join (racing: each `reconfig -add` is conditioned on
+    the version it read), each once synced; then two members leave on SIGUSR2 (each removes
+    itself, then stops) — with `leave_leader`, the leader is one of them. All under client
+    writes: no acknowledged write lost, no session expired, one re-election at most, every
+    member's tree equal. A member that left and is started again does not come back."""
+    out = {}
+    first_config(ens)
+    seeds = list(ens.running)
+    w = workload(ens.connect_string(), prefix="/auto")
+    w.start_background()
+    keys = {**RECONFIG_CFG, **auto_keys(seeds)}
+    joiners = [ens.add_member("zkrs", auto=keys) for _ in range(2)]
+    t0 = time.monotonic()
+    for j in joiners:
+        j.start()
+    leader = the_leader(ens)
+    wait_for(ens, lambda: voters_of(ens, leader) == {m.sid for m in ens.members.values()},
+             "both joiners voting", 90)
+    out["join_s"] = round(time.monotonic() - t0, 2)
+    wait_for(ens, lambda: leader.mntr().get("zk_quorum_size") == "5", "quorum size 5")
+    for j in joiners:
+        assert (j.data_dir / "zkrs-membership").read_text().strip() == "joined"
+    wait_config_everywhere(ens, config_version(read_config(leader)[0]))
+    # Scale down: two members leave (SIGUSR2: remove itself, then stop).
+    if leave_leader:
+        leaving = [leader, joiners[0]]
+    else:
+        leaving = joiners
+    t0 = time.monotonic()
+    for m in leaving:
+        m._signal(__import__("signal").SIGUSR2)
+    for m in leaving:
+        wait_for(ens, lambda m=m: not m.running, f"s{m.sid} leaving and stopping", 120)
+        m._reap()
+        assert m.last_exit == 0, f"s{m.sid} exited {m.last_exit}"
+    out["leave_s"] = round(time.monotonic() - t0, 2)
+    rest = [m for m in ens.members.values() if m.running]
+    new_leader = the_leader(ens)
+    assert voters_of(ens, new_leader) == {m.sid for m in rest}, read_config(new_leader)[0]
+    wait_for(ens, lambda: new_leader.mntr().get("zk_quorum_size") == "3", "quorum size 3")
+    wait_config_everywhere(ens, config_version(read_config(new_leader)[0]), rest)
+    w.stop()
+    assert len(w.acked) > 0 and w.lost == 0, w.summary()
+    verify(ens, [w], members=rest)
+    out["writes"] = len(w.acked)
+    # A member that left never comes back by itself: started again it is refused (its
+    # configuration no longer lists it) and the voters stay.
+    gone = joiners[-1] if not leave_leader else joiners[0]
+    if gone.auto is not None:
+        gone.start()
+        wait_for(ens, lambda: not gone.running, "the removed member refusing to start", 30)
+        gone._reap()
+        assert gone.last_exit != 0
+        assert voters_of(ens, new_leader) == {m.sid for m in rest}
+    return out

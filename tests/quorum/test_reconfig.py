@@ -71,3 +71,14 @@ def test_reconfig_zkcli_on_java_ensemble(make_ensemble, workload, joiners, reque
     ens.start()
     out = R.zkcli_adds_and_removes(ens, workload, joiners)
     print(f"{joiners} joiners: {out}")
+
+
+@pytest.mark.parametrize("leave_leader", [False, True], ids=["followers_leave", "leader_leaves"])
+def test_zkrs_self_managing_members_3_5_3(make_ensemble, workload, leave_leader, zkrs_quorum):
+    """zkrs.autoMembership: 3 -> 5 -> 3 by starting and stopping processes only."""
+    # The first members manage themselves too (they may be the ones that leave).
+    ens = make_ensemble(["zkrs"] * 3, reconfig=True,
+                        extra_cfg={**R.RECONFIG_CFG, **R.auto_keys()})
+    ens.start()
+    out = R.scale_3_5_3(ens, workload, leave_leader)
+    print(f"leave_leader={leave_leader}: {out}")

@@ -201,8 +201,8 @@ const SYSTEM_KEYS: &[&str] = &[
 ];
 
 /// Families of system properties with open-ended names (`ssl.*`, `ssl.quorum.*`,
-/// `authProvider.<n>`).
-const SYSTEM_PREFIXES: &[&str] = &["ssl.", "authProvider."];
+/// `authProvider.<n>`; zkrs's own `zkrs.*` keys).
+const SYSTEM_PREFIXES: &[&str] = &["ssl.", "authProvider.", "zkrs."];
 
 /// JVM properties without the `zookeeper.` prefix, which ZooKeeper therefore ignores in
 /// zoo.cfg, but zkrs honours (it has no `-D` flags). Returns the JVM property name.

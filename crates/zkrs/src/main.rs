@@ -5,7 +5,10 @@
 //! stderr (`RUST_LOG` filters, default `info`) and stops gracefully on SIGTERM or SIGINT.
 //!
 //! A configuration with `server.N` lines (or `standaloneEnabled=false`) makes it a quorum
-//! member: FastLeaderElection on the election port, then leader, follower or observer.
+//! member: FastLeaderElection on the election port, then leader, follower or observer. With
+//! `zkrs.autoMembership=true` (crate `zkrs-membership`) it adds itself to a live ensemble once
+//! synced, and on SIGUSR2 removes itself, then stops; `zkrs leave <zoo.cfg>` removes a running
+//! member.
 //!
 //! Exit codes: 0 after a graceful stop; 2 for an invalid configuration (a missing `myid` in
 //! quorum mode included), as ZooKeeper exits 2 on an invalid invocation; 1 when the server cannot start (a data directory that is refused included) or
@@ -48,6 +51,7 @@ mod snapshot_dump;
 mod txnlog_dump;
 
 use zkrs_config::ZooCfg;
+use zkrs_membership::{AutoMembership, MembershipAgent};
 use zkrs_server::version::ZOOKEEPER_VERSION;
 use zkrs_server::ServerConfig;
 
@@ -74,6 +78,13 @@ enum Command {
     /// Run a server in the foreground from a zoo.cfg, like `QuorumPeerMain zoo.cfg`.
     Server {
         /// Path of the zoo.cfg file.
+        config: PathBuf,
+    },
+    /// Remove a running quorum member from its ensemble (`reconfig -remove <myid>`, retried
+    /// until it is out or 120 s pass), before it is stopped for good. A zkrs extension; with
+    /// `zkrs.autoMembership` the member never adds itself back.
+    Leave {
+        /// The member's zoo.cfg.
         config: PathBuf,
     },
     /// Print every txn of a txn log file, one per line (like ZooKeeper's TxnLogToolkit).
@@ -124,6 +135,7 @@ fn main() -> ExitCode {
     init_logging();
     let tool = match cli.command {
         Command::Server { config } => return server(&config),
+        Command::Leave { config } => return leave(&config),
         Command::TxnlogDump {
             log,
             no_close_session_txn,
@@ -164,16 +176,38 @@ fn init_logging() {
         .init();
 }
 
+fn invalid_config(e: impl std::fmt::Display) -> ExitCode {
+    tracing::error!("invalid configuration: {e}");
+    eprintln!("zkrs: invalid configuration: {e}");
+    ExitCode::from(EXIT_INVALID_CONFIG)
+}
+
 fn server(path: &Path) -> ExitCode {
     debug_assert!(VERSION.contains(ZOOKEEPER_VERSION));
-    let cfg = match ZooCfg::load(path) {
+    let mut cfg = match ZooCfg::load(path) {
         Ok(cfg) => cfg,
-        Err(e) => {
-            tracing::error!("invalid configuration: {e}");
-            eprintln!("zkrs: invalid configuration: {e}");
-            return ExitCode::from(EXIT_INVALID_CONFIG);
-        }
+        Err(e) => return invalid_config(e),
     };
+    let auto = match AutoMembership::from_zoo_cfg(&cfg) {
+        Ok(auto) => auto.map(MembershipAgent::new),
+        Err(e) => return invalid_config(e),
+    };
+    if let Some(agent) = &auto {
+        if cfg.dynamic_config_file.is_none() {
+            match bootstrap_membership(path, agent) {
+                Ok(true) => match ZooCfg::load(path) {
+                    Ok(c) => cfg = c,
+                    Err(e) => return invalid_config(e),
+                },
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::error!("{e:#}");
+                    eprintln!("zkrs: {e:#}");
+                    return ExitCode::from(EXIT_SERVER_FAILED);
+                }
+            }
+        }
+    }
     for warning in cfg.warnings() {
         tracing::warn!("{warning}");
     }
@@ -185,7 +219,7 @@ fn server(path: &Path) -> ExitCode {
             return ExitCode::from(EXIT_INVALID_CONFIG);
         }
     };
-    match serve(config) {
+    match serve(config, auto) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // Server errors name their cause in their own message; `{e:#}` would repeat it.
@@ -196,7 +230,68 @@ fn server(path: &Path) -> ExitCode {
     }
 }
 
-fn serve(config: ServerConfig) -> anyhow::Result<()> {
+/// A fresh self-managing member (`zkrs.autoMembership`, no dynamic config yet): reads the
+/// live ensemble's configuration, writes it plus its own line as `<zoo.cfg>.dynamic.0` and
+/// points zoo.cfg at it. Returns whether it did.
+fn bootstrap_membership(path: &Path, agent: &MembershipAgent) -> anyhow::Result<bool> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let Some(text) = runtime.block_on(agent.bootstrap_config()) else {
+        return Ok(false);
+    };
+    let dynamic = zkrs_membership::agent::bootstrap_path(path);
+    std::fs::write(&dynamic, &text)?;
+    let old = std::fs::read_to_string(path)?;
+    let full = std::fs::canonicalize(&dynamic)?;
+    let edited = zkrs_config::edit_static_config(&old, &full.to_string_lossy(), true);
+    let tmp = path.with_extension("cfg.tmp");
+    std::fs::write(&tmp, edited)?;
+    std::fs::rename(&tmp, path)?;
+    tracing::info!(
+        "membership: joining the ensemble of {}; first configuration in {}",
+        agent.settings().ensemble.join(","),
+        dynamic.display()
+    );
+    Ok(true)
+}
+
+/// `zkrs leave <zoo.cfg>`.
+fn leave(path: &Path) -> ExitCode {
+    let cfg = match ZooCfg::load(path) {
+        Ok(cfg) => cfg,
+        Err(e) => return invalid_config(e),
+    };
+    let agent = match AutoMembership::settings_of(&cfg) {
+        Ok(s) => MembershipAgent::new(s),
+        Err(e) => return invalid_config(e),
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("zkrs: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(agent.leave(LEAVE_DEADLINE)) {
+        Ok(()) => {
+            println!("server.{} left the ensemble", agent.settings().my_id);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("zkrs: leave: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// How long a leave keeps trying.
+const LEAVE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(120);
+
+fn serve(config: ServerConfig, auto: Option<MembershipAgent>) -> anyhow::Result<()> {
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     // TOKIO_WORKER_THREADS, when set, is left to tokio.
     if std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
@@ -207,7 +302,10 @@ fn serve(config: ServerConfig) -> anyhow::Result<()> {
     runtime.block_on(async move {
         // Install the signal handlers before binding, so a signal during startup is a
         // graceful stop rather than the default kill.
-        let shutdown = shutdown_signal()?;
+        let shutdown = shutdown_signal(auto.clone())?;
+        if let Some(agent) = auto {
+            tokio::spawn(async move { agent.run_join().await });
+        }
         zkrs_server::run(config, shutdown).await?;
         Ok(())
     })
@@ -224,22 +322,41 @@ fn io_worker_threads(cores: usize) -> usize {
     ((cores as f64) / 2.0).sqrt().floor().max(1.0) as usize
 }
 
-/// Resolves on SIGTERM or SIGINT (Ctrl-C).
-fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+/// Resolves on SIGTERM or SIGINT (Ctrl-C); with a membership agent also on SIGUSR2 once the
+/// member has left the ensemble (a scale-down: it removes itself, then stops; if it cannot
+/// leave it keeps running).
+fn shutdown_signal(
+    agent: Option<MembershipAgent>,
+) -> anyhow::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
         let mut term = signal(SignalKind::terminate())?;
         let mut int = signal(SignalKind::interrupt())?;
+        let mut usr2 = signal(SignalKind::user_defined2())?;
         Ok(async move {
-            tokio::select! {
-                _ = term.recv() => tracing::info!("received SIGTERM"),
-                _ = int.recv() => tracing::info!("received SIGINT"),
+            loop {
+                tokio::select! {
+                    _ = term.recv() => { tracing::info!("received SIGTERM"); return; }
+                    _ = int.recv() => { tracing::info!("received SIGINT"); return; }
+                    _ = usr2.recv() => {
+                        let Some(agent) = agent.as_ref() else {
+                            tracing::info!("received SIGUSR2 (no zkrs.autoMembership): ignored");
+                            continue;
+                        };
+                        tracing::info!("received SIGUSR2: leaving the ensemble, then stopping");
+                        match agent.leave(LEAVE_DEADLINE).await {
+                            Ok(()) => return,
+                            Err(e) => tracing::error!("could not leave the ensemble, not stopping: {e}"),
+                        }
+                    }
+                }
             }
         })
     }
     #[cfg(not(unix))]
     {
+        drop(agent);
         Ok(async {
             let _ = tokio::signal::ctrl_c().await;
             tracing::info!("received Ctrl-C");
