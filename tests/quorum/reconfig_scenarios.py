@@ -430,3 +430,57 @@ def scale_3_5_3(ens: Ensemble, workload, leave_leader: bool) -> dict:
         assert gone.last_exit != 0
         assert voters_of(ens, new_leader) == {m.sid for m in rest}
     return out
+
+
+def crash_mid_reconfig(ens: Ensemble, workload, rounds: int = 3) -> dict:
+    """Catalogue 34 on processes: the leader is killed (-9) right as a reconfig is asked for
+    (before or after its commit, as timing falls); after re-election every member, the killed
+    one restarted included, ends on the same configuration, each at the version its files
+    name, and the txns acknowledged before and after are all there."""
+    out = {"versions": []}
+    first_config(ens)
+    w = workload(ens.connect_string(), prefix="/crash")
+    w.start_background()
+    joiner = ens.add_member(ens.members[1].kind)
+    joiner.start()
+    wait_for(ens, lambda: joiner.mode() == "follower", "the joiner following", 60)
+    for i in range(rounds):
+        leader = the_leader(ens)
+        asker = next(m for m in ens.running if m is not leader)
+        zk = client(asker)
+        role = "participant" if i % 2 == 0 else "observer"
+        joiner.role = role
+        res = zk.reconfig_async(ens.server_spec(joiner, role), None, None, -1)
+        time.sleep(0.002 * i)
+        leader.kill()
+        try:
+            res.get(timeout=20)
+        except Exception:
+            pass  # the answer may be lost with the leader
+        zk.stop()
+        zk.close()
+        leader.start()
+        def agreed():
+            texts = set()
+            for m in ens.running:
+                try:
+                    text, stat = read_config(m)
+                except Exception:
+                    return False
+                f = dynamic_file(m)
+                if f is None or f.name != f"zoo.cfg.dynamic.{config_version(text):x}":
+                    return False
+                texts.add("\n".join(sorted(l for l in text.splitlines()
+                                           if l.startswith(("server.", "version=")))))
+            return texts if len(texts) == 1 else False
+        texts = wait_for(ens, agreed, "every member on one configuration", 90)
+        text = next(iter(texts))
+        out["versions"].append(hex(config_version(text)))
+        # The joiner's role follows whichever configuration won.
+        joiner.role = "observer" if f"server.{joiner.sid}=" in text and ":observer" in \
+            text.split(f"server.{joiner.sid}=")[1].split("\n")[0] else "participant"
+    w.stop()
+    assert len(w.acked) > 0, w.summary()
+    verify(ens, [w])
+    out["writes"] = len(w.acked)
+    return out

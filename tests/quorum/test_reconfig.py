@@ -82,3 +82,12 @@ def test_zkrs_self_managing_members_3_5_3(make_ensemble, workload, leave_leader,
     ens.start()
     out = R.scale_3_5_3(ens, workload, leave_leader)
     print(f"leave_leader={leave_leader}: {out}")
+
+
+@pytest.mark.parametrize("kind", ["java", "zkrs"])
+def test_reconfig_leader_killed_mid_reconfig(make_ensemble, workload, kind, request):
+    _needs_zkrs(kind, request)
+    ens = make_ensemble([kind] * 3, reconfig=True, extra_cfg=R.RECONFIG_CFG)
+    ens.start()
+    out = R.crash_mid_reconfig(ens, workload)
+    print(f"{kind}: {out}")
