@@ -484,3 +484,21 @@ def crash_mid_reconfig(ens: Ensemble, workload, rounds: int = 3) -> dict:
     verify(ens, [w])
     out["writes"] = len(w.acked)
     return out
+
+
+def curator_adds_and_removes(ens: Ensemble, kind: str) -> dict:
+    """Curator 5.4's reconfig builder (`getConfig`, `reconfig().joining().fromConfig()`,
+    a stale `fromConfig` → BadVersionException, `leaving`) adds a `kind` joiner and removes
+    it; every member ends on the final configuration."""
+    import curator
+    first_config(ens)
+    joiner = ens.add_member(kind)
+    joiner.start()
+    wait_for(ens, lambda: joiner.mode() == "follower", "the joiner following", 60)
+    leader = the_leader(ens)
+    lines = curator.run("CuratorReconfig", leader.address, SUPER_PASSWORD,
+                        ens.server_spec(joiner), str(joiner.sid))
+    assert any(l.startswith("ADDED") for l in lines) and "BADVERSION ok" in lines, lines
+    removed = next(l for l in lines if l.startswith("REMOVED")).split()[1]
+    wait_config_everywhere(ens, int(removed, 16))
+    return {"curator": lines}

@@ -91,3 +91,12 @@ def test_reconfig_leader_killed_mid_reconfig(make_ensemble, workload, kind, requ
     ens.start()
     out = R.crash_mid_reconfig(ens, workload)
     print(f"{kind}: {out}")
+
+
+@pytest.mark.parametrize("kind", ["java", "zkrs"])
+def test_reconfig_curator(make_ensemble, kind, request):
+    _needs_zkrs(kind, request)
+    ens = make_ensemble([kind] * 3, reconfig=True, extra_cfg=R.RECONFIG_CFG)
+    ens.start()
+    out = R.curator_adds_and_removes(ens, kind)
+    print(f"{kind}: {out}")
