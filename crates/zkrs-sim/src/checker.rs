@@ -15,6 +15,9 @@
 //! - **I4** primary order: the history is contiguous (next counter, or counter 1 of a later
 //!   epoch); a node applies zxids in increasing order and never skips a committed one.
 //! - **I7** acceptedEpoch ≥ currentEpoch on disk, and a node always restarts.
+//! - **RC1** one configuration per version: every configuration proposed or activated on
+//!   any member (and, at the end, every `/zookeeper/config`) with the same version has the
+//!   same membership.
 //! - **Serving**: a core serves clients only while its role engine is in broadcast (a
 //!   learner after UPTODATE, a leader after the NEWLEADER quorum).
 //!
@@ -49,6 +52,8 @@ pub struct Checker {
     /// Disk faults are injected: storage failures are recorded, not violations.
     storage_failures_expected: bool,
     storage_failures: Vec<String>,
+    /// Every configuration proposed or activated anywhere: version → membership (RC1).
+    configs: BTreeMap<i64, String>,
 }
 
 /// Whether `z` may follow `last` in a primary-order history.
@@ -267,11 +272,77 @@ impl Checker {
             Observation::KnownBug { sid, what } => {
                 self.known_bugs_hit.push(format!("server {sid}: {what}"));
             }
+            Observation::ConfigSeen {
+                sid,
+                activated,
+                version,
+                members,
+            } => self.config_seen(*sid, *activated, *version, members),
             Observation::LearnerServing { .. }
+            | Observation::ReconfigRole { .. }
             | Observation::SyncStarted { .. }
             | Observation::RoleEnded { .. }
             | Observation::LearnerClosed { .. } => {}
         }
+    }
+
+    /// RC1: one configuration per version. Every configuration proposed (last seen) or
+    /// activated, on any member, with the same version has the same membership.
+    fn config_seen(&mut self, sid: u64, activated: bool, version: i64, members: &str) {
+        match self.configs.get(&version) {
+            Some(known) if known != members => {
+                let what = if activated {
+                    "activates"
+                } else {
+                    "sees proposed"
+                };
+                self.violation(format!(
+                    "RC1: server {sid} {what} configuration {version:#x} as [{}], but it is \
+                     [{}] elsewhere",
+                    members.replace('\n', " "),
+                    known.replace('\n', " ")
+                ));
+            }
+            Some(_) => {}
+            None => {
+                self.configs.insert(version, members.to_owned());
+            }
+        }
+    }
+
+    /// RC1 on a member's `/zookeeper/config` text (`QuorumVerifier.toString()` with its
+    /// version line): a version seen elsewhere must name the same membership.
+    pub fn config_node(&mut self, sid: u64, text: &str) {
+        let version = text
+            .lines()
+            .find_map(|l| l.strip_prefix("version="))
+            .and_then(|v| i64::from_str_radix(v.trim(), 16).ok());
+        let Some(version) = version else {
+            self.violation(format!(
+                "RC1: server {sid}'s /zookeeper/config has no version: {text:?}"
+            ));
+            return;
+        };
+        let members = text
+            .lines()
+            .filter(|l| !l.starts_with("version="))
+            .collect::<Vec<_>>()
+            .join("\n");
+        if let Some(known) = self.configs.get(&version) {
+            if *known != members {
+                self.violation(format!(
+                    "RC1: server {sid}'s /zookeeper/config {version:#x} is [{}], but that \
+                     version is [{}] elsewhere",
+                    members.replace('\n', " "),
+                    known.replace('\n', " ")
+                ));
+            }
+        }
+    }
+
+    /// Every configuration seen so far: version → membership text (RC1).
+    pub fn configs(&self) -> &BTreeMap<i64, String> {
+        &self.configs
     }
 
     fn leader_established(&mut self, sid: u64, epoch: i64, last_zxid: i64, digest: i64) {

@@ -12,7 +12,8 @@ use std::collections::BTreeSet;
 use bytes::Bytes;
 use zkrs_jute::{
     perms, ConnectRequest, ConnectResponse, CreateRequest, DeleteRequest, ErrorCode, Jute,
-    JuteReader, ReplyHeader, Request, RequestDecodeError, RequestHeader, SetDataRequest,
+    JuteReader, ReconfigRequest, ReplyHeader, Request, RequestDecodeError, RequestHeader,
+    SetDataRequest,
 };
 use zkrs_session::ConnId;
 
@@ -43,13 +44,15 @@ enum Op {
     Create(Bytes),
     SetData(Bytes),
     Delete,
+    /// A `reconfig` (no key of the client's: any outcome is allowed).
+    Reconfig,
 }
 
 impl Op {
     fn result(&self) -> KeyState {
         match self {
             Op::Create(d) | Op::SetData(d) => Some(d.clone()),
-            Op::Delete => None,
+            Op::Delete | Op::Reconfig => None,
         }
     }
 }
@@ -104,6 +107,9 @@ pub struct Client {
     seq: u64,
     /// Writes acknowledged with success.
     pub acked_writes: u64,
+    /// Reconfigs sent, and the error codes of their replies (0: accepted).
+    pub reconfigs_sent: u64,
+    pub reconfig_replies: Vec<i32>,
     /// A scripted client: always this server, and it writes even when the workload is off.
     pub pinned: Option<u64>,
 }
@@ -124,6 +130,8 @@ impl Client {
             active: None,
             seq: 0,
             acked_writes: 0,
+            reconfigs_sent: 0,
+            reconfig_replies: Vec::new(),
             pinned: None,
         }
     }
@@ -219,7 +227,7 @@ impl Client {
                 data: Some(d.clone()),
                 version: -1,
             }),
-            Op::Delete => Request::Delete(DeleteRequest { path, version: -1 }),
+            Op::Delete | Op::Reconfig => Request::Delete(DeleteRequest { path, version: -1 }),
         };
         self.xid += 1;
         let xid = self.xid;
@@ -230,6 +238,44 @@ impl Client {
             sent_ms: now_ms,
         });
         // Encoded, then decoded as the server's frame decoder does.
+        let mut body = Vec::new();
+        request.write_body(&mut body);
+        let op_code = request.op().code();
+        let decoded = Request::decode(op_code, &mut JuteReader::new(&body));
+        ClientAction::Request {
+            sid,
+            conn,
+            header: RequestHeader {
+                xid,
+                r#type: op_code,
+            },
+            request: decoded,
+        }
+    }
+
+    /// Whether the client could send a request now (connected, nothing outstanding).
+    pub fn ready(&self) -> bool {
+        self.connected && self.pending.is_none() && self.conn.is_some()
+    }
+
+    /// Sends a `reconfig` request instead of a write (the client must be [`Client::ready`]).
+    pub fn reconfig(&mut self, now_ms: u64, request: ReconfigRequest) -> ClientAction {
+        let Some((conn, sid)) = self.conn else {
+            return ClientAction::Nothing;
+        };
+        if !self.ready() {
+            return ClientAction::Nothing;
+        }
+        let request = Request::Reconfig(request);
+        self.xid += 1;
+        let xid = self.xid;
+        self.reconfigs_sent += 1;
+        self.pending = Some(Pending {
+            xid,
+            key: usize::MAX,
+            op: Op::Reconfig,
+            sent_ms: now_ms,
+        });
         let mut body = Vec::new();
         request.write_body(&mut body);
         let op_code = request.op().code();
@@ -258,10 +304,12 @@ impl Client {
     /// The connection is gone: an outstanding write may or may not have happened.
     fn lost(&mut self) {
         if let Some(p) = self.pending.take() {
-            let k = &mut self.keys[p.key];
-            k.allowed.insert(p.op.result());
-            k.known = None;
-            self.active = None;
+            if !matches!(p.op, Op::Reconfig) {
+                let k = &mut self.keys[p.key];
+                k.allowed.insert(p.op.result());
+                k.known = None;
+                self.active = None;
+            }
         }
         self.conn = None;
         self.connected = false;
@@ -322,6 +370,10 @@ impl Client {
             ));
         }
         self.last_zxid_seen = header.zxid;
+        if matches!(p.op, Op::Reconfig) {
+            self.reconfig_replies.push(header.err);
+            return Ok(());
+        }
         let key = &mut self.keys[p.key];
         let err = header.err;
         let ok = err == 0;

@@ -19,7 +19,7 @@ use zkrs_config::QuorumVerifier;
 use zkrs_datatree::DataTree;
 use zkrs_jute::{ConnectRequest, PacketType, QuorumPacket, Request, RequestDecodeError};
 use zkrs_jute::{RequestHeader, TxnEntry, Zxid};
-use zkrs_session::{Clock, ConnId, CoreConfig, CoreRole, Output, ServerCore};
+use zkrs_session::{Clock, ConnId, CoreConfig, CoreRole, Output, QuorumView, ServerCore};
 use zkrs_storage::{FileTxnSnapLog, MemFs, StorageOptions, TxnLogOptions};
 use zkrs_zab::election::fast_leader_election::{
     ElectionConfig, ElectionOutput, FastLeaderElection,
@@ -112,6 +112,17 @@ pub struct Node {
     role_generation: u64,
     /// `snapshotSizeFactor` for DIFFs from the on-disk log (negative: disabled).
     pub snapshot_size_factor: f64,
+    /// `QuorumPeer.reconfigFlag`: an activated configuration changed this member's learner
+    /// type or designated another leader; the next `quorum_start` takes the new role without
+    /// an election (`updateServerState`).
+    reconfig_flag: bool,
+    /// The leader a reconfig designated, for that role change.
+    designated_leader: Option<u64>,
+    /// The configuration files as durable (`zoo.cfg.dynamic.<version>` and `.next`): a
+    /// restart starts from them. Written at once (the driver writes them on its quorum
+    /// storage thread, through a synced temporary file and a rename).
+    durable_verifier: QuorumVerifier,
+    durable_next: Option<QuorumVerifier>,
 }
 
 fn storage_options(core: &CoreConfig) -> StorageOptions {
@@ -133,6 +144,7 @@ impl Node {
     /// A member with an empty data directory, not started yet (call [`Node::restart`]).
     pub fn new(sid: u64, zab: ZabConfig, core_config: CoreConfig) -> Node {
         let verifier = zab.verifier.clone();
+        let durable_next = zab.last_seen_verifier.clone();
         let now = Clock {
             mono_ms: 0,
             wall_ms: WALL_BASE_MS,
@@ -146,6 +158,10 @@ impl Node {
             core: ServerCore::new(core_config.clone(), now),
             fle: FastLeaderElection::new(ElectionConfig::new(sid, verifier.clone())),
             role: Role::Looking,
+            durable_verifier: verifier.clone(),
+            durable_next,
+            reconfig_flag: false,
+            designated_leader: None,
             committed_log: CommittedLog::new(zab.commit_log_count),
             zab,
             core_config,
@@ -283,6 +299,8 @@ impl Node {
         self.proposals.clear();
         self.pending_reload = None;
         self.fsync_pending = false;
+        self.reconfig_flag = false;
+        self.designated_leader = None;
     }
 
     /// Starts the process from its durable state (`Database::load`, `QuorumPeer.start`).
@@ -294,7 +312,29 @@ impl Node {
         self.incarnation += 1;
         self.log_generation += 1;
         self.role_generation += 1;
-        self.fle = FastLeaderElection::new(ElectionConfig::new(self.sid, self.verifier.clone()));
+        self.reconfig_flag = false;
+        self.designated_leader = None;
+        if self.zab.reconfig_enabled {
+            // The configuration files (`zoo.cfg.dynamic.<version>`, `.next`).
+            self.verifier = self.durable_verifier.clone();
+            self.zab.verifier = self.durable_verifier.clone();
+            self.zab.last_seen_verifier = self
+                .durable_next
+                .clone()
+                .filter(|n| n.version() > self.durable_verifier.version());
+            self.zab.observer = self
+                .verifier
+                .servers()
+                .get(&self.sid)
+                .is_some_and(|s| !s.is_participant());
+            self.core_config.quorum_config = self.verifier.to_config_string();
+        }
+        let mut election = ElectionConfig::new(self.sid, self.verifier.clone());
+        election.observer = self.zab.observer;
+        election.reconfig_enabled = self.zab.reconfig_enabled;
+        self.fle = FastLeaderElection::new(election);
+        self.fle
+            .set_last_seen_verifier(self.zab.last_seen_verifier.clone());
         self.role = Role::Looking;
         if !self.load(ctx, None, true) {
             self.up = false;
@@ -472,6 +512,33 @@ impl Node {
         let last = Zxid(self.core.last_processed_zxid());
         self.core.set_serving(false);
         self.role = Role::Looking;
+        if std::mem::take(&mut self.reconfig_flag) {
+            // `updateServerState` after a reconfig: straight to the new role.
+            let leader = self
+                .designated_leader
+                .take()
+                .or_else(|| u64::try_from(self.fle.current_vote().leader).ok())
+                .unwrap_or(self.sid);
+            let state = if leader == self.sid {
+                ServerState::Leading
+            } else if self.zab.observer {
+                ServerState::Observing
+            } else {
+                ServerState::Following
+            };
+            ctx.observations.push(Observation::ReconfigRole {
+                sid: self.sid,
+                leader,
+            });
+            let leader_id = i64::try_from(leader).unwrap_or(i64::MAX);
+            self.fle.set_serving(
+                state,
+                zkrs_zab::election::vote::Vote::new(leader_id, last, -1, -1),
+            );
+            self.become_role(state, leader_id, ctx);
+            return;
+        }
+        self.designated_leader = None;
         self.fle.start_round(last, self.current_epoch, ctx.now_ms);
     }
 
@@ -773,7 +840,7 @@ impl Node {
                     }
                     ElectionOutput::LookingPeerReported { .. } => {}
                     ElectionOutput::ConfigAdopted { verifier } => {
-                        self.activate_config(verifier, ctx)
+                        self.activate_config(verifier, None, ctx)
                     }
                 }
             }
@@ -801,6 +868,7 @@ impl Node {
                 break;
             }
         }
+        self.refresh_quorum_view(ctx.now_ms);
     }
 
     fn carry_out_core(&mut self, out: Output, ctx: &mut NodeCtx<'_>) {
@@ -946,33 +1014,142 @@ impl Node {
         }
     }
 
-    /// `processReconfig` (the driver's `activate_config`, without config files).
-    fn activate_config(&mut self, verifier: QuorumVerifier, ctx: &mut NodeCtx<'_>) {
+    /// `setLastSeenQuorumVerifier(qv, true)`: a proposed configuration (the driver's
+    /// `see_config`; `.next` written).
+    fn see_config(&mut self, qv: QuorumVerifier, ctx: &mut NodeCtx<'_>) {
+        if !self.zab.reconfig_enabled || qv.version() <= self.zab.verifier.version() {
+            return;
+        }
+        if self
+            .zab
+            .last_seen_verifier
+            .as_ref()
+            .is_some_and(|l| l.version() == qv.version())
+        {
+            return;
+        }
+        ctx.observations.push(Observation::ConfigSeen {
+            sid: self.sid,
+            activated: false,
+            version: qv.version(),
+            members: members_text(&qv),
+        });
+        self.zab.last_seen_verifier = Some(qv.clone());
+        self.fle.set_last_seen_verifier(Some(qv.clone()));
+        self.durable_next = Some(qv);
+    }
+
+    /// `processReconfig` (the driver's `activate_config`): switch to `qv` if it is newer than
+    /// the configuration in use, and write the one in use into `/zookeeper/config`. A newer
+    /// configuration with other members that changes this member's learner type, or whose
+    /// `designated` leader is not the one it follows, sets the reconfig flag; without a
+    /// designated leader the flag is cleared.
+    fn activate_config(
+        &mut self,
+        qv: QuorumVerifier,
+        designated: Option<u64>,
+        ctx: &mut NodeCtx<'_>,
+    ) {
         if !self.zab.reconfig_enabled {
             return;
         }
-        if verifier.version() > self.zab.verifier.version() {
+        let prev_observer = self.zab.observer;
+        let changed_members = qv.servers() != self.zab.verifier.servers();
+        if qv.version() > self.zab.verifier.version() {
+            ctx.observations.push(Observation::ConfigSeen {
+                sid: self.sid,
+                activated: true,
+                version: qv.version(),
+                members: members_text(&qv),
+            });
+            self.zab.verifier = qv.clone();
+            self.verifier = qv.clone();
             if self
                 .zab
                 .last_seen_verifier
                 .as_ref()
-                .is_some_and(|l| l.version() <= verifier.version())
+                .is_some_and(|l| l.version() <= qv.version())
             {
                 self.zab.last_seen_verifier = None;
             }
-            let observer = verifier
+            self.fle.set_verifier(qv.clone());
+            self.fle
+                .set_last_seen_verifier(self.zab.last_seen_verifier.clone());
+            let observer = qv
                 .servers()
                 .get(&self.sid)
                 .is_some_and(|s| !s.is_participant());
             self.zab.observer = observer;
             self.fle.set_observer(observer);
-            self.fle.set_verifier(verifier.clone());
-            self.fle
-                .set_last_seen_verifier(self.zab.last_seen_verifier.clone());
-            self.zab.verifier = verifier;
+            if changed_members {
+                match designated {
+                    Some(d) => {
+                        let following = u64::try_from(self.fle.current_vote().leader).ok();
+                        if following != Some(d) {
+                            self.designated_leader = Some(d);
+                            self.reconfig_flag = true;
+                        }
+                        if observer != prev_observer {
+                            self.reconfig_flag = true;
+                        }
+                    }
+                    None => self.reconfig_flag = false,
+                }
+            }
+            // The config files: `.dynamic.<version>`, `.next` dropped when activated.
+            self.durable_verifier = qv;
+            if self.zab.last_seen_verifier.is_none() {
+                self.durable_next = None;
+            }
         }
         let text = self.zab.verifier.to_config_string();
+        self.core_config.quorum_config.clone_from(&text);
         self.core.activate_quorum_config(text, ctx.clock());
+    }
+
+    /// `refresh_quorum_view`: the core's [`QuorumView`] (what `reconfig` is checked against)
+    /// follows a serving leader; it is cleared otherwise.
+    fn refresh_quorum_view(&mut self, now_ms: u64) {
+        let leader = match &self.role {
+            Role::Leading(l) if l.is_serving() && self.zab.reconfig_enabled => l,
+            _ => {
+                if self.core.quorum_view().is_some() {
+                    self.core.set_quorum_view(None);
+                }
+                return;
+            }
+        };
+        let synced = leader.synced_follower_sids(now_ms);
+        let version = leader.verifier().version();
+        let last_seen_version = leader.pending_verifier().map_or(version, |p| p.version());
+        let unchanged = self.core.quorum_view().is_some_and(|v| {
+            v.verifier.version() == version
+                && v.last_seen_version == last_seen_version
+                && v.synced == synced
+        });
+        if unchanged {
+            return;
+        }
+        let view = QuorumView {
+            verifier: leader.verifier().clone(),
+            last_seen_version,
+            synced,
+            standalone_enabled: true,
+            multi_address_enabled: false,
+            oracle_path: None,
+        };
+        self.core.set_quorum_view(Some(view));
+    }
+
+    /// The configuration files as durable: the activated one (`zoo.cfg.dynamic.<version>`)
+    /// and the proposed one (`.next`), if any.
+    pub fn config_files(&self) -> (&QuorumVerifier, Option<&QuorumVerifier>) {
+        (&self.durable_verifier, self.durable_next.as_ref())
+    }
+
+    /// The configuration in use and the last seen one, if newer.
+    pub fn configs(&self) -> (&QuorumVerifier, Option<&QuorumVerifier>) {
+        (&self.zab.verifier, self.zab.pending_verifier())
     }
 
     fn carry_out(&mut self, out: ZabOutput, ctx: &mut NodeCtx<'_>) {
@@ -1192,13 +1369,11 @@ impl Node {
                 self.fle.set_serving(vote_state, vote);
                 self.core.set_serving(true);
             }
-            ZabOutput::LastSeenConfig { verifier } => {
-                if self.zab.reconfig_enabled && verifier.version() > self.zab.verifier.version() {
-                    self.fle.set_last_seen_verifier(Some(verifier.clone()));
-                    self.zab.last_seen_verifier = Some(verifier);
-                }
-            }
-            ZabOutput::ActivateConfig { verifier, .. } => self.activate_config(verifier, ctx),
+            ZabOutput::LastSeenConfig { verifier } => self.see_config(verifier, ctx),
+            ZabOutput::ActivateConfig {
+                verifier,
+                designated_leader,
+            } => self.activate_config(verifier, designated_leader, ctx),
             ZabOutput::Shutdown { reason } => self.end_role(reason, ctx),
         }
     }
@@ -1330,4 +1505,13 @@ pub fn encode_packet(p: &QuorumPacket) -> Bytes {
     let mut out = bytes::BytesMut::new();
     zkrs_jute::encode_quorum_packet(p, &mut out);
     out.freeze()
+}
+
+/// The membership of `qv` as text, without its version line (the checker compares these).
+pub fn members_text(qv: &QuorumVerifier) -> String {
+    qv.to_config_string()
+        .lines()
+        .filter(|l| !l.starts_with("version="))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -77,6 +77,17 @@ pub enum Observation {
     KnownBug { sid: u64, what: String },
     /// The node could not restart from its disk (I7).
     RestartFailed { sid: u64, what: String },
+    /// A configuration was proposed (`activated` false: the last seen one, `.next`) or
+    /// activated; `members` is its membership text without the version line.
+    ConfigSeen {
+        sid: u64,
+        activated: bool,
+        version: i64,
+        members: String,
+    },
+    /// After a reconfig the member took its new role without an election, following (or
+    /// being) `leader`.
+    ReconfigRole { sid: u64, leader: u64 },
     /// A leader dropped a learner connection (`ZabOutput::CloseLearner`), and why.
     LearnerClosed {
         sid: u64,

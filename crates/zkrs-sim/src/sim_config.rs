@@ -34,6 +34,16 @@ pub struct SimConfig {
     pub tolerate_known_bugs: bool,
     /// Keep the whole trace in memory (printed on failure) rather than only its hash.
     pub keep_trace: bool,
+    /// `reconfigEnabled`: members propose, announce and activate configurations, and (in
+    /// random runs) clients issue `reconfig` requests.
+    pub reconfig: bool,
+    /// Spare members (sids after the observers): they have their own sid and addresses but
+    /// are not in the initial configuration (joiners); they start down, and a restart (the
+    /// nemesis, a scenario, the final healing) starts them as non-voting followers.
+    pub spares: u64,
+    /// With `reconfig`: the chance (per mille) that a client's next operation is a
+    /// `reconfig` instead of a write.
+    pub reconfig_per_mille: u64,
 }
 
 impl Default for SimConfig {
@@ -55,14 +65,22 @@ impl Default for SimConfig {
             liveness_budget_ms: 120_000,
             tolerate_known_bugs: true,
             keep_trace: false,
+            reconfig: false,
+            spares: 0,
+            reconfig_per_mille: 40,
         }
     }
 }
 
 impl SimConfig {
-    /// Every member's sid, voters first.
+    /// Every member's sid, voters first, spares last.
     pub fn sids(&self) -> impl Iterator<Item = u64> {
-        1..=(self.voters + self.observers)
+        1..=(self.voters + self.observers + self.spares)
+    }
+
+    /// Whether `sid` is in the initial configuration (not a spare).
+    pub fn is_initial_member(&self, sid: u64) -> bool {
+        (1..=(self.voters + self.observers)).contains(&sid)
     }
 
     /// Whether `sid` votes.

@@ -48,6 +48,12 @@ pub struct RunReport {
     pub committed_txns: usize,
     pub acked_writes: u64,
     pub epochs: usize,
+    /// Reconfigs the clients sent, and those accepted (error code 0).
+    pub reconfigs_sent: u64,
+    pub reconfigs_accepted: u64,
+    /// Configuration versions proposed or activated anywhere (the initial one included once
+    /// versioned).
+    pub config_versions: usize,
     /// The last trace lines (all of them with `keep_trace`).
     pub trace: Vec<String>,
     /// Known bugs hit and tolerated (`SimConfig::tolerate_known_bugs`), and runs that
@@ -110,7 +116,7 @@ pub struct Simulation {
 /// The quorum verifier of `voters` participants and `observers` observers.
 fn verifier(config: &SimConfig) -> QuorumVerifier {
     let mut servers = BTreeMap::new();
-    for sid in config.sids() {
+    for sid in config.sids().filter(|s| config.is_initial_member(*s)) {
         let role = if config.is_voter(sid) {
             ""
         } else {
@@ -138,7 +144,7 @@ impl Simulation {
                 verifier: verifier.clone(),
                 commit_log_count: config.commit_log_count,
                 txn_log_sync_enabled: true,
-                reconfig_enabled: false,
+                reconfig_enabled: config.reconfig,
                 last_seen_verifier: None,
                 observer: verifier
                     .servers()
@@ -151,6 +157,9 @@ impl Simulation {
                 min_session_timeout_ms: 2 * config.tick_time_ms as u32,
                 max_session_timeout_ms: 20 * config.tick_time_ms as u32,
                 quorum_config: verifier.to_config_string(),
+                reconfig_enabled: config.reconfig,
+                // Sim clients may reconfig (`/zookeeper/config` is world:anyone:r).
+                skip_acl: config.reconfig,
                 ..CoreConfig::default()
             };
             let mut node = Node::new(sid, zab, core);
@@ -192,7 +201,10 @@ impl Simulation {
         };
         let sids: Vec<u64> = sim.nodes.keys().copied().collect();
         for sid in sids {
-            sim.with_node(sid, |n, ctx| n.restart(ctx));
+            // Spares (joiners) start later.
+            if sim.config.is_initial_member(sid) {
+                sim.with_node(sid, |n, ctx| n.restart(ctx));
+            }
         }
         for c in 0..clients_count {
             let t = sim.rng.range(50, 50 + sim.config.client_think_ms);
@@ -451,7 +463,18 @@ impl Simulation {
             _ => 1,
         };
         let epoch = self.leader_epoch(leader).unwrap_or_default();
+        // With reconfig: no reconfig in progress, and every member uses the leader's
+        // configuration.
+        let (config, pending) = l.configs();
+        let configs_agree = !self.config.reconfig
+            || (pending.is_none()
+                && self
+                    .nodes
+                    .values()
+                    .filter(|n| !self.stuck_ahead(n, epoch))
+                    .all(|n| n.configs().0.version() == config.version()));
         outstanding == 0
+            && configs_agree
             && self
                 .nodes
                 .values()
@@ -532,6 +555,13 @@ impl Simulation {
             committed_txns: self.checker.committed().len(),
             acked_writes: self.acked_writes(),
             epochs: self.checker.leaders().len(),
+            reconfigs_sent: self.clients.iter().map(|c| c.reconfigs_sent).sum(),
+            reconfigs_accepted: self
+                .clients
+                .iter()
+                .map(|c| c.reconfig_replies.iter().filter(|e| **e == 0).count() as u64)
+                .sum(),
+            config_versions: self.checker.configs().len(),
             trace: self.trace.lines(),
             known_bugs_hit: {
                 let mut k = self.checker.known_bugs_hit().to_vec();
@@ -570,6 +600,18 @@ impl Simulation {
         }
         for f in found {
             self.checker.violation(f);
+        }
+        // RC1 on `/zookeeper/config`: its version names the membership seen for it.
+        if self.config.reconfig {
+            for n in self.nodes.values().filter(|n| !stuck.contains(&n.sid)) {
+                let text = n
+                    .tree()
+                    .node("/zookeeper/config")
+                    .and_then(|d| d.data.clone())
+                    .map(|d| String::from_utf8_lossy(&d).into_owned())
+                    .unwrap_or_default();
+                self.checker.config_node(n.sid, &text);
+            }
         }
     }
 
@@ -894,8 +936,22 @@ impl Simulation {
         let sids: Vec<u64> = self.nodes.keys().copied().collect();
         let mut next_conn = self.next_conn;
         let issue = self.workload;
-        let action =
-            self.clients[client].act(self.now_ms, &mut self.rng, &sids, &mut next_conn, issue);
+        let reconfig = if self.config.reconfig
+            && issue
+            && self.clients[client].ready()
+            && self.clients[client].pinned.is_none()
+            && self.rng.chance(self.config.reconfig_per_mille)
+        {
+            self.random_reconfig()
+        } else {
+            None
+        };
+        let action = match reconfig {
+            Some(r) => self.clients[client].reconfig(self.now_ms, r),
+            None => {
+                self.clients[client].act(self.now_ms, &mut self.rng, &sids, &mut next_conn, issue)
+            }
+        };
         self.next_conn = next_conn;
         let line = match action {
             ClientAction::Nothing => String::new(),
@@ -937,6 +993,60 @@ impl Simulation {
             self.queue.push(t, Event::Client { client });
         }
         line
+    }
+
+    /// A random incremental reconfig, from the membership the leader (or else any running
+    /// member) last saw: add a member that is not in it (as a participant), remove a voter
+    /// or an observer, or change a member's role; sometimes with `-v`. The voters never drop
+    /// below `min(initial voters, 3)`, as far as this view knows.
+    fn random_reconfig(&mut self) -> Option<zkrs_jute::ReconfigRequest> {
+        let node = self
+            .leader()
+            .map(|l| &self.nodes[&l])
+            .or_else(|| self.nodes.values().find(|n| n.up))?;
+        let (cur, pending) = node.configs();
+        let base = pending.unwrap_or(cur).clone();
+        let voters: Vec<u64> = base.voting_members().map(|s| s.id).collect();
+        let observers: Vec<u64> = base.observing_members().map(|s| s.id).collect();
+        let outsiders: Vec<u64> = self
+            .nodes
+            .keys()
+            .copied()
+            .filter(|s| !base.servers().contains_key(s))
+            .collect();
+        let min_voters = self.config.voters.clamp(2, 3) as usize;
+        let line =
+            |sid: u64, role: &str| format!("server.{sid}=10.0.0.{sid}:2888:3888:{role};2181");
+        let mut choices: Vec<(Option<String>, Option<String>)> = Vec::new();
+        if !outsiders.is_empty() {
+            let sid = outsiders[self.rng.index(outsiders.len())];
+            choices.push((Some(line(sid, "participant")), None));
+        }
+        if voters.len() > min_voters {
+            let sid = voters[self.rng.index(voters.len())];
+            choices.push((None, Some(sid.to_string())));
+            choices.push((Some(line(sid, "observer")), None));
+        }
+        if !observers.is_empty() {
+            let sid = observers[self.rng.index(observers.len())];
+            choices.push((Some(line(sid, "participant")), None));
+            choices.push((None, Some(sid.to_string())));
+        }
+        if choices.is_empty() {
+            return None;
+        }
+        let (joining, leaving) = choices.swap_remove(self.rng.index(choices.len()));
+        let cur_config_id = if self.rng.chance(250) {
+            base.version()
+        } else {
+            -1
+        };
+        Some(zkrs_jute::ReconfigRequest {
+            joining_servers: joining,
+            leaving_servers: leaving,
+            new_members: None,
+            cur_config_id,
+        })
     }
 
     fn on_nemesis(&mut self) -> String {

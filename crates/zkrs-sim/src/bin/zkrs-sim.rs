@@ -5,6 +5,7 @@
 //! zkrs-sim --seeds 0..1000000         # a range (the million-seed run)
 //! zkrs-sim --seeds 0..2000 --steps 1500 --nodes 5 --observers 1
 //! zkrs-sim --seeds 0..1000 --strict    # the known bugs are not tolerated
+//! zkrs-sim --seeds 0..1000 --reconfig --spares 2   # dynamic reconfiguration, two joiners
 //! ```
 
 use std::process::ExitCode;
@@ -19,7 +20,7 @@ struct Args {
 
 fn usage() -> String {
     "usage: zkrs-sim (--seed N | --seeds A..B) [--steps N] [--nodes N] [--observers N] \
-     [--clients-per-node N] [--strict] [--trace] [--verbose]"
+     [--clients-per-node N] [--reconfig] [--spares N] [--strict] [--trace] [--verbose]"
         .to_owned()
 }
 
@@ -54,6 +55,8 @@ fn parse() -> Result<Args, String> {
             "--clients-per-node" => {
                 args.config.clients_per_node = num(it.next(), "--clients-per-node")? as usize
             }
+            "--reconfig" => args.config.reconfig = true,
+            "--spares" => args.config.spares = num(it.next(), "--spares")?,
             "--trace" => args.config.keep_trace = true,
             "--strict" => args.config.tolerate_known_bugs = false,
             "--verbose" => args.verbose = true,
@@ -70,11 +73,16 @@ fn parse() -> Result<Args, String> {
 fn replay_command(seed: u64, c: &SimConfig) -> String {
     format!(
         "cargo run --release -p zkrs-sim -- --seed {seed} --steps {} --nodes {} --observers {} \
-         --clients-per-node {}{} --trace",
+         --clients-per-node {}{}{} --trace",
         c.steps,
         c.voters,
         c.observers,
         c.clients_per_node,
+        if c.reconfig {
+            format!(" --reconfig --spares {}", c.spares)
+        } else {
+            String::new()
+        },
         if c.tolerate_known_bugs {
             ""
         } else {
@@ -100,9 +108,22 @@ fn main() -> ExitCode {
         if args.verbose || single {
             println!(
                 "seed {seed}: {} events, {} ms, {} committed txns, {} acked writes, {} epochs, \
-                 trace {:016x}",
-                r.events, r.end_ms, r.committed_txns, r.acked_writes, r.epochs, r.trace_hash
+                 {} reconfigs sent ({} accepted), {} config versions, trace {:016x}",
+                r.events,
+                r.end_ms,
+                r.committed_txns,
+                r.acked_writes,
+                r.epochs,
+                r.reconfigs_sent,
+                r.reconfigs_accepted,
+                r.config_versions,
+                r.trace_hash
             );
+            if single && r.ok() && args.config.keep_trace {
+                for l in &r.trace {
+                    println!("{l}");
+                }
+            }
         }
         if args.verbose {
             let mut hit = r.known_bugs_hit.clone();
