@@ -959,11 +959,21 @@ impl Leader {
                 self.send(handler, p);
             }
         }
-        // `lastSeenQuorumVerifier`: a new leader completes a pending reconfig.
-        let announced = self
-            .config
-            .pending_verifier()
-            .unwrap_or(&self.config.verifier);
+        // While establishing, `lastSeenQuorumVerifier`: a new leader completes a pending
+        // reconfig (ZOOKEEPER-1324). Once serving, the committed configuration: a learner
+        // activates NEWLEADER's configuration at UPTODATE, and a pending one (whose PROPOSAL
+        // it gets with the outstanding proposals) must not be activated before its commit.
+        // Java announces the last seen one here too; activated early on a learner it can
+        // spread by election gossip to a member the leader then refuses as "ahead", and a
+        // proposal waiting for that member's vote never commits (found by zkrs-sim, seed 2604
+        // with --reconfig --spares 2).
+        let announced = if self.serving {
+            &self.config.verifier
+        } else {
+            self.config
+                .pending_verifier()
+                .unwrap_or(&self.config.verifier)
+        };
         let config = Bytes::from(announced.to_config_string().into_bytes());
         let nl = packet::with_data(PacketType::NewLeader, self.new_leader_zxid(), config);
         self.send(handler, nl);

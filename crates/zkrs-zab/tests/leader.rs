@@ -737,9 +737,38 @@ fn reconfig_needs_both_quorums_then_activates_and_hands_off() {
     assert!(o.iter().any(|o| *o == ZabOutput::Commit { zxid: z1 }));
     assert_eq!(l.verifier().voting_count(), 4);
     assert!(l.pending_verifier().is_none());
+    // A learner that syncs while a reconfig is pending gets the committed configuration in
+    // NEWLEADER (and the pending one only as a PROPOSAL): it must not activate it early.
+    let zp = Zxid::new(2, 2);
+    l.propose(zp, reconfig_txn(zp, &[1, 2, 3, 4, 5]))
+        .unwrap_or_else(|e| panic!("{e}"));
+    drain(&mut l);
+    l.handle_learner_connected(14, 20);
+    l.handle_learner_packet(14, info(PacketType::FollowerInfo, 4, 2), 20);
+    l.handle_learner_packet(14, ack_epoch(z1, 2), 21);
+    let o = drain(&mut l);
+    let newleader = o.iter().find_map(|o| match o {
+        ZabOutput::SendToLearner {
+            handler: 14,
+            packet,
+        } if packet.r#type == PacketType::NewLeader as i32 => packet.data.clone(),
+        _ => None,
+    });
+    let text = String::from_utf8(newleader.unwrap_or_default().to_vec()).unwrap_or_default();
+    assert!(text.ends_with(&format!("version={:x}", z1.raw())), "{text}");
+    assert!(o.iter().any(
+        |o| matches!(o, ZabOutput::SendToLearner { handler: 14, packet }
+        if packet.r#type == PacketType::Proposal as i32 && packet.zxid == zp.raw())
+    ));
+    // (The pending reconfig is dropped here: this test goes on with a fresh one.)
+    for h in [11, 12] {
+        l.handle_learner_packet(h, packet::bare(PacketType::Ack, zp), 22);
+    }
+    l.handle_logged(zp);
+    drain(&mut l);
     // Remove the leader: {1,2,4} commits with 1 and 2; server 1 is designated (it acked),
     // and this leader commits nothing more.
-    let z2 = Zxid::new(2, 2);
+    let z2 = Zxid::new(2, 3);
     l.propose(z2, reconfig_txn(z2, &[1, 2, 4]))
         .unwrap_or_else(|e| panic!("{e}"));
     l.handle_logged(z2);
@@ -749,7 +778,7 @@ fn reconfig_needs_both_quorums_then_activates_and_hands_off() {
     let o = drain(&mut l);
     assert_eq!(activations(&o), vec![(z2.raw(), Some(1))]);
     assert!(!l.allowed_to_commit());
-    let z3 = Zxid::new(2, 3);
+    let z3 = Zxid::new(2, 4);
     l.propose(z3, txn(3)).unwrap_or_else(|e| panic!("{e}"));
     l.handle_logged(z3);
     for h in [11, 12] {
