@@ -39,6 +39,16 @@ if ! grep -qx 'kazoo: 2 passed, 0 failed, 0 skipped' "$KAZOO_RESTART_OUT"; then
   exit 1
 fi
 
+echo "== kazoo TestReconfig: kazoo's harness starts 3 zkrs members (reconfigEnabled, superDigest)"
+# test_no_super_auth, test_add_remove_observer, test_bad_input: exactly these 3 must pass.
+KAZOO_RECONFIG_OUT=target/conformance/kazoo-reconfig.txt
+KAZOO_CLUSTER_SIZE=3 ZKRS_BIN=release timeout -k 30 600 tests/conformance/run.sh --server zkrs \
+  --suite kazoo --kazoo-managed -k 'TestReconfig' | tee "$KAZOO_RECONFIG_OUT"
+if ! grep -qx 'kazoo: 3 passed, 0 failed, 0 skipped' "$KAZOO_RECONFIG_OUT"; then
+  echo "kazoo TestReconfig: expected 'kazoo: 3 passed, 0 failed, 0 skipped'" >&2
+  exit 1
+fi
+
 echo "== ensemble: conformance suites and differential test against a FOLLOWER of 3 zkrs members"
 # Every client connects to a follower of a 3-member zkrs ensemble (tests/lib/ensemble_server.py).
 # Each suite's counts must equal those of the same run against a 3-member Apache ZooKeeper 3.8
@@ -70,4 +80,4 @@ pooled=$(benches/pool.py "$smoke_out" "$smoke_out")
 grep -q '^| start-up to first session, empty (ms) |' <<<"$pooled"
 
 # Every step above exits non-zero on a failure (set -e), so reaching here means all passed.
-echo "suites (cargo test, differential, conformance, kazoo restart, ensemble follower, interop, crash, quorum, bench smoke): 9 passed, 0 failed"
+echo "suites (cargo test, differential, conformance, kazoo restart, kazoo reconfig, ensemble follower, interop, crash, quorum, bench smoke): 10 passed, 0 failed"
