@@ -43,7 +43,15 @@ impl<'a> CoreView<'a> {
     /// `Zxid:` / the zxid of the last applied txn.
     /// The role `srvr` prints after `Mode:` and `mntr` as `zk_server_state`.
     pub fn mode(&self) -> &'static str {
+        if self.core.is_read_only() {
+            return "read-only";
+        }
         self.core.role().state_name()
+    }
+
+    /// Read-only mode is running (`isro`: `ro`).
+    pub fn is_read_only(&self) -> bool {
+        self.core.is_read_only()
     }
 
     pub fn last_processed_zxid(&self) -> i64 {

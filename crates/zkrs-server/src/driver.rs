@@ -40,6 +40,7 @@ use crate::throttle::Throttle;
 use crate::wire_stats::WireStats;
 
 pub mod quorum;
+pub mod read_only;
 pub mod reconfig;
 use quorum::{PendingReload, QuorumState, Role};
 
@@ -426,6 +427,12 @@ impl Driver {
         self.core.note_four_letter_word();
         let not_serving = self.quorum.is_some() && !self.core.is_serving();
         let text = if not_serving
+            && word == FourLetterWord::Isro
+            && self.config.four_letter_whitelist.is_word_allowed(word)
+        {
+            // `IsroCommand` without a running server.
+            "null".to_string()
+        } else if not_serving
             && word != FourLetterWord::Ruok
             && self.config.four_letter_whitelist.is_word_allowed(word)
         {
@@ -447,7 +454,12 @@ impl Driver {
                 }
                 _ => {}
             }
-            let quorum = self.quorum_info(now.mono_ms);
+            // A read-only member's server is a plain `ZooKeeperServer`: no quorum lines.
+            let quorum = if self.core.is_read_only() {
+                None
+            } else {
+                self.quorum_info(now.mono_ms)
+            };
             let ctx = FourLetterContext {
                 core: CoreView::new(&self.core),
                 config: &self.config,
