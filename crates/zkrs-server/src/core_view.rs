@@ -141,6 +141,11 @@ impl<'a> CoreView<'a> {
         self.core.session_expiry_buckets()
     }
 
+    /// The committed (global) sessions and their timeouts.
+    pub fn global_sessions_with_timeouts(&self) -> Vec<(i64, i32)> {
+        self.core.committed_sessions()
+    }
+
     /// `dump`: ephemeral paths by owning session.
     pub fn ephemerals(&self) -> Vec<(i64, Vec<String>)> {
         self.core.ephemerals_by_session()

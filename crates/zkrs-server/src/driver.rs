@@ -454,12 +454,7 @@ impl Driver {
                 }
                 _ => {}
             }
-            // A read-only member's server is a plain `ZooKeeperServer`: no quorum lines.
-            let quorum = if self.core.is_read_only() {
-                None
-            } else {
-                self.quorum_info(now.mono_ms)
-            };
+            let quorum = self.quorum_info(now.mono_ms);
             let ctx = FourLetterContext {
                 core: CoreView::new(&self.core),
                 config: &self.config,
