@@ -120,8 +120,10 @@ APT_LOCK_TIMEOUT="${APT_LOCK_TIMEOUT:-600}"
 # shellcheck source=../lib/install.sh
 . "$ROOT/tests/lib/install.sh"
 # zookeeper: the server jar; the rest are the jars on ensemble.py's classpath
-# (zookeeper.jar's manifest lacks netty-codec; no SLF4J binding by default).
-ensure_debs --jdk zookeeper libzookeeper-java libnetty-java liblog4j1.2-java libslf4j-java
+# (zookeeper.jar's manifest lacks netty-codec; no SLF4J binding by default), and Curator
+# for test_read_only.py's CuratorReadOnly.java.
+ensure_debs --jdk zookeeper libzookeeper-java libnetty-java liblog4j1.2-java libslf4j-java \
+    libcurator-framework-java libcurator-client-java libguava-java
 for j in zookeeper.jar zookeeper-jute.jar netty-codec.jar netty-resolver.jar slf4j-log4j12.jar log4j-1.2.jar; do
     [ -e "/usr/share/java/$j" ] || die "/usr/share/java/$j is missing"
 done

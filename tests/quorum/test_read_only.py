@@ -329,6 +329,90 @@ def check_clients_move_back(ens):
             ens.heal()
 
 
+JAVA_DIR = "/usr/share/java"
+CURATOR_CP = ":".join(f"{JAVA_DIR}/{j}" for j in (
+    "curator-recipes.jar", "curator-framework.jar", "curator-client.jar", "zookeeper.jar",
+    "zookeeper-jute.jar", "guava.jar", "slf4j-api.jar", "slf4j-nop.jar", "netty-handler.jar",
+    "netty-transport.jar", "netty-common.jar", "netty-buffer.jar", "netty-resolver.jar",
+    "netty-codec.jar", "netty-transport-native-epoll.jar"))
+
+
+def curator_classes():
+    """Compiles CuratorReadOnly.java once per run (Debian's Curator 5.4); skips without
+    javac or the jars."""
+    import shutil
+    import subprocess
+    out = E.WORK_ROOT / "curator-read-only-classes"
+    if (out / "CuratorReadOnly.class").exists():
+        return out
+    if shutil.which("javac") is None:
+        pytest.skip("no javac")
+    for j in ("curator-framework.jar", "curator-client.jar", "guava.jar"):
+        if not (E.Path(JAVA_DIR) / j).exists():
+            pytest.skip(f"{JAVA_DIR}/{j} missing (libcurator-framework-java, libguava-java)")
+    out.mkdir(parents=True, exist_ok=True)
+    src = E.Path(__file__).resolve().parent / "CuratorReadOnly.java"
+    r = subprocess.run(["javac", "-nowarn", "-Xlint:none", "-cp", CURATOR_CP, "-d", str(out),
+                        str(src)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return out
+
+
+def check_curator(ens):
+    """Curator with canBeReadOnly(true): READ_ONLY on the survivor, reads served, writes fail
+    with NotReadOnlyException; read-write again (a new session: its read-only one was local
+    to the read-only server) once the quorum is back."""
+    import subprocess
+    classes = curator_classes()
+    leader = ens.start()
+    survivor = pick_survivor(ens, leader)
+    c = E.kazoo_client(leader.address)
+    c.create("/ro", b"data")
+    c.stop()
+    c.close()
+    stop_all_but(ens, survivor)
+    wait_read_only(survivor)
+    log = open(ens.dir / "curator.log", "w")
+    p = subprocess.Popen(
+        [E.JAVA, "-Xmx128m", "-cp", f"{classes}:{CURATOR_CP}", "CuratorReadOnly",
+         survivor.address, "/ro"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True)
+    E._register(p)
+    lines = []
+
+    def read_until(prefix, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = p.stdout.readline()
+            if not line:
+                break
+            lines.append(line.rstrip())
+            if line.startswith(prefix) or line.startswith("FAIL"):
+                return line
+        raise AssertionError(f"Curator: no {prefix!r} (output {lines})")
+
+    try:
+        first = read_until("READONLY", 60)
+        assert first.startswith("READONLY ok data"), lines
+        for m in ens:
+            if m is not survivor:
+                m.start()
+        ens.wait_for_quorum(timeout=90)
+        p.stdin.write("rw\n")
+        p.stdin.flush()
+        second = read_until("READWRITE", 120)
+        assert second.startswith("READWRITE ok"), lines
+        states = read_until("STATES", 10)
+        print(f"Curator: {states.strip()}")
+        assert p.wait(timeout=30) == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait(10)
+        E._reap(p)
+        log.close()
+
+
 # ------------------------------------------------------------------------------ Java
 
 @pytest.mark.timeout(300)
@@ -345,6 +429,11 @@ def test_java_read_only_without_local_sessions(make_ensemble):
 @pytest.mark.timeout(300)
 def test_java_read_only_clients_move_back(make_ensemble):
     check_clients_move_back(ro_ensemble(make_ensemble, ["java"] * 3, proxied=True))
+
+
+@pytest.mark.timeout(300)
+def test_java_read_only_curator(make_ensemble):
+    check_curator(ro_ensemble(make_ensemble, ["java"] * 3))
 
 
 @pytest.mark.timeout(300)
@@ -382,6 +471,11 @@ def test_zkrs_read_only_without_local_sessions(make_ensemble, zkrs_quorum):
 @pytest.mark.timeout(300)
 def test_zkrs_read_only_clients_move_back(make_ensemble, zkrs_quorum):
     check_clients_move_back(ro_ensemble(make_ensemble, ["zkrs"] * 3, proxied=True))
+
+
+@pytest.mark.timeout(300)
+def test_zkrs_read_only_curator(make_ensemble, zkrs_quorum):
+    check_curator(ro_ensemble(make_ensemble, ["zkrs"] * 3))
 
 
 @pytest.mark.timeout(300)
