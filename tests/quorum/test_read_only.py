@@ -413,6 +413,17 @@ def check_curator(ens):
         log.close()
 
 
+def check_grace_follows_tick_time(ens):
+    """The grace period is max(2000, tickTime): 4 s with tickTime=4000 (2.0 s with 2000, in
+    check_read_only_survivor)."""
+    leader = ens.start()
+    survivor = pick_survivor(ens, leader)
+    stop_all_but(ens, survivor)
+    secs, before = wait_read_only(survivor, timeout=30)
+    print(f"tickTime 4000: read-only after {secs:.2f} s (isro before: {before})")
+    assert 3.0 <= secs <= 10, secs
+
+
 # ------------------------------------------------------------------------------ Java
 
 @pytest.mark.timeout(300)
@@ -434,6 +445,11 @@ def test_java_read_only_clients_move_back(make_ensemble):
 @pytest.mark.timeout(300)
 def test_java_read_only_curator(make_ensemble):
     check_curator(ro_ensemble(make_ensemble, ["java"] * 3))
+
+
+@pytest.mark.timeout(300)
+def test_java_read_only_grace_follows_tick_time(make_ensemble):
+    check_grace_follows_tick_time(ro_ensemble(make_ensemble, ["java"] * 3, tick_time=4000))
 
 
 @pytest.mark.timeout(300)
@@ -476,6 +492,11 @@ def test_zkrs_read_only_clients_move_back(make_ensemble, zkrs_quorum):
 @pytest.mark.timeout(300)
 def test_zkrs_read_only_curator(make_ensemble, zkrs_quorum):
     check_curator(ro_ensemble(make_ensemble, ["zkrs"] * 3))
+
+
+@pytest.mark.timeout(300)
+def test_zkrs_read_only_grace_follows_tick_time(make_ensemble, zkrs_quorum):
+    check_grace_follows_tick_time(ro_ensemble(make_ensemble, ["zkrs"] * 3, tick_time=4000))
 
 
 @pytest.mark.timeout(300)
