@@ -239,6 +239,7 @@ impl ServerCore {
     /// - otherwise a reconnect: any other connection of that session is closed, then the
     ///   password and the session are checked; failure answers `(0, 0, 0, 16 zero bytes)` and
     ///   closes.
+    /// - in read-only mode, `ReadOnlyZooKeeperServer`'s rules instead (`crate::read_only`).
     pub fn handle_connect(&mut self, conn: ConnId, req: ConnectRequest, now: Clock) {
         if self.read_only == ReadOnlyMode::Running {
             return self.read_only_connect(conn, req, now);
@@ -359,7 +360,8 @@ impl ServerCore {
 
     /// Time passes: session expiry and the container/TTL reaper run from here. On a learner
     /// only its local sessions expire (the leader expires global sessions and reaps
-    /// containers).
+    /// containers). Read-only mode starts from here when it is due, and while it runs only
+    /// local sessions expire (`crate::read_only`).
     pub fn handle_tick(&mut self, now: Clock) {
         if self.read_only_tick(now) {
             return;
@@ -421,7 +423,7 @@ impl ServerCore {
     }
 
     /// The next monotonic time at which `handle_tick` has work to do (on a learner, only
-    /// while it has local sessions).
+    /// while it has local sessions; the start of an armed read-only mode).
     pub fn poll_timeout(&self) -> Option<u64> {
         let t = if self.role.is_learner() {
             // Only local sessions expire on a learner.
