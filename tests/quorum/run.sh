@@ -173,7 +173,8 @@ log "pytest tests/quorum (limit ${TIMEOUT} s$note)"
 (
     cd "$HERE" || exit 2
     exec timeout -k 30 "$TIMEOUT" "$VENV/bin/python" -m pytest "${PYTEST_ARGS[@]}" \
-        test_java_ensemble.py test_mixed_ensemble.py test_zkrs_ensemble.py test_reconfig.py
+        test_java_ensemble.py test_mixed_ensemble.py test_zkrs_ensemble.py test_reconfig.py \
+        test_read_only.py
 ) >"$LOGS/pytest.log" 2>&1 </dev/null &
 PYTEST_PID=$!
 tail -n +1 -f --pid="$PYTEST_PID" "$LOGS/pytest.log" &
