@@ -31,6 +31,7 @@ import time
 
 import pytest
 
+import curator
 import ensemble as E
 import zkwire as W
 
@@ -329,41 +330,12 @@ def check_clients_move_back(ens):
             ens.heal()
 
 
-JAVA_DIR = "/usr/share/java"
-CURATOR_CP = ":".join(f"{JAVA_DIR}/{j}" for j in (
-    "curator-recipes.jar", "curator-framework.jar", "curator-client.jar", "zookeeper.jar",
-    "zookeeper-jute.jar", "guava.jar", "slf4j-api.jar", "slf4j-nop.jar", "netty-handler.jar",
-    "netty-transport.jar", "netty-common.jar", "netty-buffer.jar", "netty-resolver.jar",
-    "netty-codec.jar", "netty-transport-native-epoll.jar"))
-
-
-def curator_classes():
-    """Compiles CuratorReadOnly.java once per run (Debian's Curator 5.4); skips without
-    javac or the jars."""
-    import shutil
-    import subprocess
-    out = E.WORK_ROOT / "curator-read-only-classes"
-    if (out / "CuratorReadOnly.class").exists():
-        return out
-    if shutil.which("javac") is None:
-        pytest.skip("no javac")
-    for j in ("curator-framework.jar", "curator-client.jar", "guava.jar"):
-        if not (E.Path(JAVA_DIR) / j).exists():
-            pytest.skip(f"{JAVA_DIR}/{j} missing (libcurator-framework-java, libguava-java)")
-    out.mkdir(parents=True, exist_ok=True)
-    src = E.Path(__file__).resolve().parent / "CuratorReadOnly.java"
-    r = subprocess.run(["javac", "-nowarn", "-Xlint:none", "-cp", CURATOR_CP, "-d", str(out),
-                        str(src)], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stdout + r.stderr
-    return out
-
-
 def check_curator(ens):
     """Curator with canBeReadOnly(true): READ_ONLY on the survivor, reads served, writes fail
     with NotReadOnlyException; read-write again (a new session: its read-only one was local
     to the read-only server) once the quorum is back."""
     import subprocess
-    classes = curator_classes()
+    classes = curator.classes("CuratorReadOnly")
     leader = ens.start()
     survivor = pick_survivor(ens, leader)
     c = E.kazoo_client(leader.address)
@@ -374,7 +346,7 @@ def check_curator(ens):
     wait_read_only(survivor)
     log = open(ens.dir / "curator.log", "w")
     p = subprocess.Popen(
-        [E.JAVA, "-Xmx128m", "-cp", f"{classes}:{CURATOR_CP}", "CuratorReadOnly",
+        [E.JAVA, "-Xmx128m", "-cp", f"{classes}:{curator.CURATOR_CP}", "CuratorReadOnly",
          survivor.address, "/ro"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True)
     E._register(p)
