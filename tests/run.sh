@@ -49,6 +49,18 @@ if ! grep -qx 'kazoo: 3 passed, 0 failed, 0 skipped' "$KAZOO_RECONFIG_OUT"; then
   exit 1
 fi
 
+echo "== kazoo TestReadOnlyMode: kazoo's harness starts 3 zkrs members and stops 2 (--kazoo-managed)"
+# kazoo 2.11's own read-only test (tests/conformance/java-shim carries the harness's
+# -Dreadonlymode.enabled=true into zoo.cfg): the client must get CONNECTED_RO on the survivor,
+# read, and fail a write with NotReadOnlyCallError. Exactly this 1 test must pass. About 1 min.
+KAZOO_RO_OUT=target/conformance/kazoo-read-only.txt
+KAZOO_CLUSTER_SIZE=3 ZKRS_BIN=release timeout -k 30 600 tests/conformance/run.sh --server zkrs \
+  --suite kazoo --kazoo-managed -k 'TestReadOnlyMode' | tee "$KAZOO_RO_OUT"
+if ! grep -qx 'kazoo: 1 passed, 0 failed, 0 skipped' "$KAZOO_RO_OUT"; then
+  echo "kazoo TestReadOnlyMode: expected 'kazoo: 1 passed, 0 failed, 0 skipped'" >&2
+  exit 1
+fi
+
 echo "== ensemble: conformance suites and differential test against a FOLLOWER of 3 zkrs members"
 # Every client connects to a follower of a 3-member zkrs ensemble (tests/lib/ensemble_server.py).
 # Each suite's counts must equal those of the same run against a 3-member Apache ZooKeeper 3.8
@@ -80,4 +92,4 @@ pooled=$(benches/pool.py "$smoke_out" "$smoke_out")
 grep -q '^| start-up to first session, empty (ms) |' <<<"$pooled"
 
 # Every step above exits non-zero on a failure (set -e), so reaching here means all passed.
-echo "suites (cargo test, differential, conformance, kazoo restart, kazoo reconfig, ensemble follower, interop, crash, quorum, bench smoke): 10 passed, 0 failed"
+echo "suites (cargo test, differential, conformance, kazoo restart, kazoo reconfig, kazoo read-only, ensemble follower, interop, crash, quorum, bench smoke): 11 passed, 0 failed"

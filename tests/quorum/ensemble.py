@@ -641,6 +641,7 @@ class Member:
                 JAVA, *JAVA_OPTS, "-Dfile.encoding=UTF-8", "-Djava.net.preferIPv4Stack=true",
                 f"-Dzookeeper.log.dir={self.dir}",
                 f"-Dlog4j.configuration=file:{self.dir / 'log4j.properties'}",
+                *(f"-D{k}={v}" for k, v in self.ens.java_props.items()),
                 "-cp", ZK_SERVER_CP,
                 "org.apache.zookeeper.server.quorum.QuorumPeerMain", str(self.cfg_path),
             ]
@@ -881,6 +882,8 @@ class Ensemble:
     peerType=observer for observers, snapCount if given, and `extra_cfg` (a dict; unknown
     keys become `zookeeper.<key>` system properties in Java: e.g. {"commitLogCount": 100,
     "snapshotSizeFactor": -1}). `extra_cfg_by_kind` adds keys for one kind only.
+    `java_props` (a dict) become `-Dkey=value` JVM flags of the Java members (properties
+    Java reads only from the JVM, e.g. {"readonlymode.enabled": "true"}).
 
     proxied=True routes every member-to-member quorum and election connection through a
     LinkProxies listener in this process (member j's zoo.cfg names, for server i ≠ j, the
@@ -890,7 +893,8 @@ class Ensemble:
     def __init__(self, name: str, members, *, sids=None, tick_time: int = 2000,
                  init_limit: int = 10, sync_limit: int = 5, snap_count: int | None = None,
                  extra_cfg: dict | None = None, extra_cfg_by_kind: dict | None = None,
-                 proxied: bool = False, root: Path | None = None, reconfig: bool = False):
+                 proxied: bool = False, root: Path | None = None, reconfig: bool = False,
+                 java_props: dict | None = None):
         self.name = _safe_name(name)
         self.dir = Path(root or WORK_ROOT) / self.name
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -907,6 +911,7 @@ class Ensemble:
         # reconfig=True: `reconfigEnabled=true`, and a member's zoo.cfg is written only until
         # the member rewrites it itself (`dynamicConfigFile=`); see add_member().
         self.reconfig = reconfig
+        self.java_props = dict(java_props or {})
         self.members: dict[int, Member] = {}
         # The members every initial config lists (add_member() adds members outside it).
         self.config_sids: set[int] = set()

@@ -120,8 +120,10 @@ APT_LOCK_TIMEOUT="${APT_LOCK_TIMEOUT:-600}"
 # shellcheck source=../lib/install.sh
 . "$ROOT/tests/lib/install.sh"
 # zookeeper: the server jar; the rest are the jars on ensemble.py's classpath
-# (zookeeper.jar's manifest lacks netty-codec; no SLF4J binding by default).
-ensure_debs --jdk zookeeper libzookeeper-java libnetty-java liblog4j1.2-java libslf4j-java
+# (zookeeper.jar's manifest lacks netty-codec; no SLF4J binding by default), and Curator
+# for test_read_only.py's CuratorReadOnly.java.
+ensure_debs --jdk zookeeper libzookeeper-java libnetty-java liblog4j1.2-java libslf4j-java \
+    libcurator-framework-java libcurator-client-java libguava-java
 for j in zookeeper.jar zookeeper-jute.jar netty-codec.jar netty-resolver.jar slf4j-log4j12.jar log4j-1.2.jar; do
     [ -e "/usr/share/java/$j" ] || die "/usr/share/java/$j is missing"
 done
@@ -171,7 +173,8 @@ log "pytest tests/quorum (limit ${TIMEOUT} s$note)"
 (
     cd "$HERE" || exit 2
     exec timeout -k 30 "$TIMEOUT" "$VENV/bin/python" -m pytest "${PYTEST_ARGS[@]}" \
-        test_java_ensemble.py test_mixed_ensemble.py test_zkrs_ensemble.py test_reconfig.py
+        test_java_ensemble.py test_mixed_ensemble.py test_zkrs_ensemble.py test_reconfig.py \
+        test_read_only.py
 ) >"$LOGS/pytest.log" 2>&1 </dev/null &
 PYTEST_PID=$!
 tail -n +1 -f --pid="$PYTEST_PID" "$LOGS/pytest.log" &

@@ -87,6 +87,9 @@ pub struct QuorumSettings {
     /// The membership is written in zoo.cfg itself (no `dynamicConfigFile`): with
     /// `reconfigEnabled` the file is backed up to `zoo.cfg.bak` at start-up.
     pub inline_membership: bool,
+    /// `readonlymode.enabled`: serve read-only clients while cut off from the quorum
+    /// (`driver/read_only.rs`). A JVM property in ZooKeeper; a zoo.cfg key in zkrs.
+    pub read_only_mode: bool,
 }
 
 impl QuorumSettings {
@@ -164,6 +167,7 @@ impl QuorumSettings {
             multi_address_enabled: cfg.multi_address.enabled,
             oracle_path: cfg.oracle_path.clone(),
             inline_membership: cfg.dynamic_config_file.is_none(),
+            read_only_mode: props.read_only_mode_enabled(),
         })
     }
 }

@@ -43,7 +43,15 @@ impl<'a> CoreView<'a> {
     /// `Zxid:` / the zxid of the last applied txn.
     /// The role `srvr` prints after `Mode:` and `mntr` as `zk_server_state`.
     pub fn mode(&self) -> &'static str {
+        if self.core.is_read_only() {
+            return "read-only";
+        }
         self.core.role().state_name()
+    }
+
+    /// Read-only mode is running (`isro`: `ro`).
+    pub fn is_read_only(&self) -> bool {
+        self.core.is_read_only()
     }
 
     pub fn last_processed_zxid(&self) -> i64 {
@@ -131,6 +139,11 @@ impl<'a> CoreView<'a> {
     /// `dump`: session expiry buckets (monotonic ms → session ids), empty buckets included.
     pub fn session_expiry_buckets(&self) -> Vec<(u64, Vec<i64>)> {
         self.core.session_expiry_buckets()
+    }
+
+    /// The committed (global) sessions and their timeouts.
+    pub fn global_sessions_with_timeouts(&self) -> Vec<(i64, i32)> {
+        self.core.committed_sessions()
     }
 
     /// `dump`: ephemeral paths by owning session.

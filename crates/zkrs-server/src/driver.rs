@@ -40,6 +40,7 @@ use crate::throttle::Throttle;
 use crate::wire_stats::WireStats;
 
 pub mod quorum;
+pub mod read_only;
 pub mod reconfig;
 use quorum::{PendingReload, QuorumState, Role};
 
@@ -426,6 +427,12 @@ impl Driver {
         self.core.note_four_letter_word();
         let not_serving = self.quorum.is_some() && !self.core.is_serving();
         let text = if not_serving
+            && word == FourLetterWord::Isro
+            && self.config.four_letter_whitelist.is_word_allowed(word)
+        {
+            // `IsroCommand` without a running server.
+            "null".to_string()
+        } else if not_serving
             && word != FourLetterWord::Ruok
             && self.config.four_letter_whitelist.is_word_allowed(word)
         {

@@ -42,6 +42,7 @@ use crate::output::Output;
 use crate::outstanding::OutstandingChanges;
 use crate::password::{check_passwd, generate_passwd, PASSWORD_LEN};
 use crate::prep::{Prep, PreparedTxn, WriteOp};
+use crate::read_only::ReadOnlyMode;
 use crate::session_tracker::{SessionOwner, SessionTracker};
 use crate::stats::ServerStats;
 
@@ -104,6 +105,8 @@ pub struct ServerCore {
     pub(crate) role: CoreRole,
     /// Whether clients are served (a quorum member serves once it is synced with the leader).
     pub(crate) serving: bool,
+    /// Read-only mode (`crate::read_only`): a looking quorum member serving read-only clients.
+    pub(crate) read_only: ReadOnlyMode,
     /// Learners: forwarded requests, syncs, revalidations and session touches.
     pub(crate) learner: LearnerFront,
     /// Leader: the syncs learners forwarded, waiting for earlier txns to commit.
@@ -178,6 +181,7 @@ impl ServerCore {
             config,
             role: CoreRole::Standalone,
             serving: true,
+            read_only: ReadOnlyMode::Off,
             learner: LearnerFront::default(),
             learner_syncs: LearnerSyncs::default(),
             quorum_view: None,
@@ -235,7 +239,11 @@ impl ServerCore {
     /// - otherwise a reconnect: any other connection of that session is closed, then the
     ///   password and the session are checked; failure answers `(0, 0, 0, 16 zero bytes)` and
     ///   closes.
+    /// - in read-only mode, `ReadOnlyZooKeeperServer`'s rules instead (`crate::read_only`).
     pub fn handle_connect(&mut self, conn: ConnId, req: ConnectRequest, now: Clock) {
+        if self.read_only == ReadOnlyMode::Running {
+            return self.read_only_connect(conn, req, now);
+        }
         let last = self.tree.last_processed_zxid();
         let (min, max) = (
             self.config.min_session_timeout_ms as i32,
@@ -352,8 +360,12 @@ impl ServerCore {
 
     /// Time passes: session expiry and the container/TTL reaper run from here. On a learner
     /// only its local sessions expire (the leader expires global sessions and reaps
-    /// containers).
+    /// containers). Read-only mode starts from here when it is due, and while it runs only
+    /// local sessions expire (`crate::read_only`).
     pub fn handle_tick(&mut self, now: Clock) {
+        if self.read_only_tick(now) {
+            return;
+        }
         for id in self.sessions.expire_due(now.mono_ms) {
             if self.sessions.is_local(id) {
                 // A local session expires here, without a txn (on a learner, only local
@@ -411,17 +423,19 @@ impl ServerCore {
     }
 
     /// The next monotonic time at which `handle_tick` has work to do (on a learner, only
-    /// while it has local sessions).
+    /// while it has local sessions; the start of an armed read-only mode).
     pub fn poll_timeout(&self) -> Option<u64> {
-        if self.role.is_learner() {
+        let t = if self.role.is_learner() {
             // Only local sessions expire on a learner.
-            return (self.sessions.local_len() > 0).then(|| self.sessions.next_expiration_time());
-        }
-        Some(
-            self.sessions
-                .next_expiration_time()
-                .min(self.next_container_check),
-        )
+            (self.sessions.local_len() > 0).then(|| self.sessions.next_expiration_time())
+        } else {
+            Some(
+                self.sessions
+                    .next_expiration_time()
+                    .min(self.next_container_check),
+            )
+        };
+        self.read_only_timeout(t)
     }
 
     // ------------------------------------------------------------------------------------------
@@ -502,7 +516,11 @@ impl ServerCore {
             } else {
                 Bytes::from(vec![0u8; PASSWORD_LEN])
             },
-            read_only: if c.old_client { None } else { Some(false) },
+            read_only: if c.old_client {
+                None
+            } else {
+                Some(self.read_only == ReadOnlyMode::Running)
+            },
         };
         self.send_with(conn, |out| resp.write_to(out));
         if !valid {
@@ -590,6 +608,9 @@ impl ServerCore {
             }
             (_, Some(op)) => op,
         };
+        if self.read_only == ReadOnlyMode::Running {
+            return self.read_only_request(conn, header, op, request, now);
+        }
         let mut forced_err = None;
         if local {
             if op == OpCode::CloseSession {

@@ -109,8 +109,11 @@ impl ServerCore {
     /// quorum decides their fate; they come back through `handle_committed_txn` or the sync
     /// with the new leader), learner and leader bookkeeping starts empty, and the committed
     /// sessions are tracked afresh from `now` with new session ids drawn from `now`. The tree
-    /// is kept. Serving is not changed (see [`ServerCore::set_serving`]).
+    /// is kept. Serving is not changed (see [`ServerCore::set_serving`]), except that read-only
+    /// mode stops (or is disarmed) and with it its serving.
     pub fn set_role(&mut self, role: CoreRole, now: Clock) {
+        // A role ends read-only mode (`ReadOnlyZooKeeperServer.shutdown`), or its grace period.
+        self.stop_read_only();
         self.close_all_connections();
         self.role = role;
         self.drop_pending();

@@ -26,6 +26,8 @@
 //!   session touches, revalidation.
 //! - `quorum_view`: [`QuorumView`], the leader's view of the ensemble that a `reconfig`'s prep
 //!   checks against.
+//! - `read_only`: read-only mode (`ReadOnlyZooKeeperServer`): a looking quorum member serving
+//!   read-only clients from its tree.
 //! - `quota_check`: `checkQuota`, the hard quota limits enforced with `enforceQuota`.
 //! - `final_proc`: the final stage (`FinalRequestProcessor`): replies and read requests, and
 //!   the container/TTL reaper.
@@ -63,6 +65,7 @@ pub mod password;
 mod prep;
 pub mod quorum_view;
 mod quota_check;
+pub mod read_only;
 pub mod session_tracker;
 pub mod stats;
 
@@ -74,4 +77,5 @@ pub use introspect::{ConnectionInfo, SessionInfoView};
 pub use output::Output;
 pub use password::generate_passwd;
 pub use quorum_view::QuorumView;
+pub use read_only::ReadOnlyMode;
 pub use session_tracker::SessionOwner;

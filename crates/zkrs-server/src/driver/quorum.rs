@@ -299,6 +299,7 @@ impl Driver {
         }
         q.designated_leader = None;
         q.fle.start_round(last, q.current_epoch, now_ms);
+        self.arm_read_only(now_ms);
     }
 
     /// The earliest deadline of the election or role engine.

@@ -42,8 +42,11 @@ pub fn conf(ctx: &FourLetterContext<'_>) -> String {
             let _ = writeln!(out, "electionPort={}", q.election_port);
             let _ = writeln!(out, "quorumPort={}", q.quorum_port);
             let _ = writeln!(out, "peerType={}", q.peer_type);
-            out.push_str("membership: \n");
-            out.push_str(&q.membership);
+            // `ReadOnlyZooKeeperServer.dumpConf` stops after peerType.
+            if !ctx.core.is_read_only() {
+                out.push_str("membership: \n");
+                out.push_str(&q.membership);
+            }
         }
     }
     out

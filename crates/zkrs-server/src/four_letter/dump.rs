@@ -4,6 +4,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use zkrs_session::java::concurrent_hash_set::ConcurrentHashSet;
+use zkrs_session::java::hash::long_hash;
+
 use crate::civil_time::CivilTime;
 use crate::conn_entry::connection_expiry;
 use crate::java_fmt;
@@ -17,9 +20,20 @@ pub fn dump(ctx: &FourLetterContext<'_>) -> String {
     out.push_str("SessionTracker dump:\n");
     let buckets = ctx.core.session_expiry_buckets();
     let sessions: usize = buckets.iter().map(|(_, ids)| ids.len()).sum();
-    expiry_queue(&mut out, ctx, "Session", &buckets, sessions, |id| {
-        format!("0x{}", java_fmt::hex(*id))
-    });
+    if ctx.core.is_read_only() {
+        // `LearnerSessionTracker.dumpSessions`: the local sessions' expiry queue (when they
+        // are enabled), then the global sessions, which do not expire here.
+        if ctx.config.core.local_sessions_enabled {
+            expiry_queue(&mut out, ctx, "Local Session", &buckets, sessions, |id| {
+                format!("0x{}", java_fmt::hex(*id))
+            });
+        }
+        global_sessions(&mut out, ctx);
+    } else {
+        expiry_queue(&mut out, ctx, "Session", &buckets, sessions, |id| {
+            format!("0x{}", java_fmt::hex(*id))
+        });
+    }
 
     out.push_str("ephemeral nodes dump:\n");
     let ephemerals = ctx.core.ephemerals();
@@ -62,6 +76,22 @@ pub fn dump(ctx: &FourLetterContext<'_>) -> String {
         },
     );
     out
+}
+
+/// `Global Sessions(N):` and `0x<id>\t<timeout>ms` per session, in the iteration order of
+/// the database's `ConcurrentHashMap<Long, Integer>` (filled in id order here).
+fn global_sessions(out: &mut String, ctx: &FourLetterContext<'_>) {
+    let sessions = ctx.core.global_sessions_with_timeouts();
+    let timeouts: BTreeMap<i64, i32> = sessions.iter().copied().collect();
+    let mut order = ConcurrentHashSet::new();
+    for (id, _) in &sessions {
+        order.insert(*id, long_hash(*id));
+    }
+    let _ = writeln!(out, "Global Sessions({}):", sessions.len());
+    for id in order.iter() {
+        let timeout = timeouts.get(id).copied().unwrap_or_default();
+        let _ = writeln!(out, "0x{}\t{timeout}ms", java_fmt::hex(*id));
+    }
 }
 
 /// `<name> ` + `ExpiryQueue.dump`.

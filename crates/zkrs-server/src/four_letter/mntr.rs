@@ -194,7 +194,9 @@ pub fn metrics(ctx: &FourLetterContext<'_>) -> Vec<(String, MetricValue)> {
             MetricValue::Text(ctx.core.mode().to_string()),
         ),
     ];
-    if let Some(q) = &ctx.quorum {
+    // A read-only member's server is not a `QuorumZooKeeperServer`: no quorum keys.
+    let quorum_server = ctx.quorum.filter(|_| !ctx.core.is_read_only());
+    if let Some(q) = quorum_server {
         // Third, as in 3.8.0's output.
         out.push((
             "peer_state".to_string(),
@@ -204,7 +206,7 @@ pub fn metrics(ctx: &FourLetterContext<'_>) -> Vec<(String, MetricValue)> {
     for key in FLAT_KEYS {
         out.push((key.to_string(), flat_value(ctx, key)));
     }
-    if let Some(q) = &ctx.quorum {
+    if let Some(q) = quorum_server {
         // The quorum gauges of a 3.8.0 member (their place in Java's output is a hash order).
         let long = |v: usize| MetricValue::Long(i64::try_from(v).unwrap_or(i64::MAX));
         out.push(("quorum_size".to_string(), long(q.quorum_size)));

@@ -93,7 +93,7 @@ pub struct LeaderInfo {
 pub fn render(word: FourLetterWord, arg: Option<i64>, ctx: &FourLetterContext<'_>) -> String {
     match word {
         FourLetterWord::Ruok => "imok".to_string(),
-        FourLetterWord::Isro => "rw".to_string(),
+        FourLetterWord::Isro => if ctx.core.is_read_only() { "ro" } else { "rw" }.to_string(),
         FourLetterWord::Gtmk => ctx.trace_mask.to_string(),
         FourLetterWord::Stmk => arg.unwrap_or(ctx.trace_mask).to_string(),
         FourLetterWord::Crst => "Connection stats reset.\n".to_string(),

@@ -18,6 +18,9 @@ pub fn srvr(ctx: &FourLetterContext<'_>, with_clients: bool) -> String {
     out.push_str("Zookeeper version: ");
     out.push_str(FULL_VERSION);
     out.push('\n');
+    if ctx.core.is_read_only() {
+        out.push_str("READ-ONLY mode; serving only read-only clients\n");
+    }
     if with_clients {
         out.push_str("Clients:\n");
         for entry in ctx.conns.values() {
