@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use std::collections::BTreeMap;
 
-use zkrs_config::{FourLetterWhitelist, HostPort, ZooCfg};
+use zkrs_config::{
+    AdminServerConfig, FourLetterWhitelist, HostPort, MetricsProviderConfig, ZooCfg,
+};
 use zkrs_zab::ZabConfig;
 
 use crate::quorum_cnx_manager::QcmConfig;
@@ -54,6 +56,13 @@ pub struct ServerConfig {
     pub storage: StorageConfig,
     /// The quorum settings when zoo.cfg describes an ensemble (`None`: standalone).
     pub quorum: Option<QuorumSettings>,
+    /// The AdminServer (`admin.*`): HTTP commands on `admin.serverPort`.
+    pub admin: AdminServerConfig,
+    /// `metricsProvider.*`: with the Prometheus provider, `/metrics` on its own HTTP port and
+    /// `mntr` in its sample form.
+    pub metrics_provider: MetricsProviderConfig,
+    /// zoo.cfg as read (the admin command `initial_configuration`).
+    pub initial_config: String,
 }
 
 /// What a quorum member needs beyond a standalone server's settings.
@@ -172,6 +181,13 @@ impl QuorumSettings {
     }
 }
 
+/// The AdminServer settings with the server off.
+fn disabled_admin_server() -> AdminServerConfig {
+    let mut admin = AdminServerConfig::default();
+    admin.enabled = false;
+    admin
+}
+
 impl ServerConfig {
     /// A standalone server on `127.0.0.1:0` with ZooKeeper's defaults and every four-letter
     /// word enabled: what tests start. It persists to `data_dir` (give each server its own).
@@ -189,6 +205,10 @@ impl ServerConfig {
             core: CoreConfig::default(),
             storage: StorageConfig::default(),
             quorum: None,
+            // Tests start many servers: no AdminServer unless a test asks for one.
+            admin: disabled_admin_server(),
+            metrics_provider: MetricsProviderConfig::default(),
+            initial_config: String::new(),
         }
     }
 
@@ -283,6 +303,9 @@ impl ServerConfig {
             core,
             storage: StorageConfig::from_zoo_cfg(cfg),
             quorum,
+            admin: props.admin_server(),
+            metrics_provider: cfg.metrics_provider.clone(),
+            initial_config: cfg.initial_config.clone(),
         })
     }
 

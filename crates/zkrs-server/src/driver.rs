@@ -31,6 +31,7 @@ use crate::database::{Database, StartupStats};
 use crate::error::ServerError;
 use crate::event::{CloseReason, Event, WriteCmd};
 use crate::four_letter::{self, FourLetterContext, DEFAULT_TRACE_MASK};
+use crate::http::HttpCall;
 use crate::persister::Persister;
 use crate::purger::Purger;
 use crate::server_clock::ServerClock;
@@ -39,6 +40,8 @@ use crate::storage_event::StorageEvent;
 use crate::throttle::Throttle;
 use crate::wire_stats::WireStats;
 
+mod admin;
+mod metrics;
 pub mod quorum;
 pub mod read_only;
 pub mod reconfig;
@@ -88,6 +91,8 @@ pub struct Driver {
     scratch: BytesMut,
     /// The quorum member's election, role and links (`None`: standalone).
     quorum: Option<QuorumState>,
+    /// Requests of the AdminServer and the metrics endpoint.
+    http_calls: mpsc::Receiver<HttpCall>,
 }
 
 impl Driver {
@@ -103,6 +108,7 @@ impl Driver {
         limits: Arc<ConnLimits>,
         throttle: Arc<Throttle>,
         quorum: Option<QuorumState>,
+        http_calls: mpsc::Receiver<HttpCall>,
     ) -> Driver {
         let now = clock.now();
         let mut stats = WireStats::default();
@@ -127,6 +133,7 @@ impl Driver {
             scratch: BytesMut::new(),
             quorum,
             config,
+            http_calls,
         }
     }
 
@@ -197,6 +204,7 @@ impl Driver {
                     }
                 }
                 () = &mut timer => self.handle_timer(),
+                Some(call) = self.http_calls.recv() => self.handle_http_call(call),
                 input = recv_quorum(self.quorum.as_mut()) => match input {
                     QuorumInput::Election(from, payload) => {
                         self.handle_election_message(from, payload)
@@ -221,6 +229,22 @@ impl Driver {
             self.drain_outputs()?;
         }
         Ok(())
+    }
+
+    /// An AdminServer or metrics request; the HTTP task may have given up waiting.
+    fn handle_http_call(&mut self, call: HttpCall) {
+        match call {
+            HttpCall::Admin {
+                name,
+                params,
+                reply,
+            } => {
+                let _ = reply.send(self.admin_command(&name, &params));
+            }
+            HttpCall::Metrics { names, reply } => {
+                let _ = reply.send(self.metrics_exposition(&names));
+            }
+        }
     }
 
     /// A report of a storage thread.
@@ -905,6 +929,7 @@ mod tests {
             ConnLimits::new(0, 0),
             Arc::new(Throttle::new(1000)),
             None,
+            mpsc::channel(1).1,
         );
         Harness {
             driver,

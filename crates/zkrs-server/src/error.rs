@@ -21,6 +21,9 @@ pub enum ServerError {
     #[error("{file}: no server id: myid is missing or not in the server list")]
     NoServerId { file: String },
     /// The quorum ports could not be set up.
+    /// The Prometheus metrics endpoint could not start (ZooKeeper does not start then).
+    #[error("metrics provider: {0}")]
+    Metrics(String),
     #[error("quorum: {0}")]
     Quorum(String),
     /// `clientPortAddress` could not be resolved.

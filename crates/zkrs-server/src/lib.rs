@@ -55,6 +55,7 @@
 
 #![forbid(unsafe_code)]
 
+mod admin;
 pub mod civil_time;
 mod config;
 mod conn_entry;
@@ -67,6 +68,8 @@ mod dynamic_config;
 mod error;
 mod event;
 mod four_letter;
+mod http;
+mod http_servers;
 mod java_fmt;
 mod listener;
 mod persister;

@@ -49,6 +49,10 @@ const STORAGE_EVENT_QUEUE_CAPACITY: usize = 256;
 /// Events queued from connections to the core task before readers wait.
 const EVENT_QUEUE_CAPACITY: usize = 1024;
 
+/// AdminServer and metrics requests queued for the core task (each HTTP connection has at
+/// most one in flight).
+const HTTP_CALL_QUEUE_CAPACITY: usize = 16;
+
 /// The listen backlog when `clientPortListenBacklog` is not set.
 const DEFAULT_LISTEN_BACKLOG: u32 = 1024;
 
@@ -139,6 +143,10 @@ impl BoundServer {
             database,
         } = self;
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        // The HTTP ports first: the metrics port failing to bind stops the start.
+        let (http_calls_tx, http_calls_rx) = mpsc::channel(HTTP_CALL_QUEUE_CAPACITY);
+        let http_tasks =
+            crate::http_servers::start(&config, http_calls_tx, shutdown_rx.clone()).await?;
         let (storage_events_tx, storage_events_rx) = mpsc::channel(STORAGE_EVENT_QUEUE_CAPACITY);
         let epochs = database.epochs;
         let committed_log = crate::database::committed_log_of(
@@ -173,6 +181,7 @@ impl BoundServer {
             Arc::clone(&limits),
             Arc::clone(&throttle),
             quorum,
+            http_calls_rx,
         );
         let mut driver_task = tokio::spawn(driver.run());
         let listener = Listener {
@@ -200,6 +209,9 @@ impl BoundServer {
         };
         tracing::info!("shutting down");
         let _ = shutdown_tx.send(true);
+        for task in http_tasks {
+            task.abort();
+        }
         let _ = tokio::time::timeout(SHUTDOWN_GRACE, listener_task).await;
         if let Some(joined) = early_end {
             return match joined {
