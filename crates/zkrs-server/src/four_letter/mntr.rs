@@ -12,13 +12,11 @@
 //! `*_per_namespace` summaries, which ZooKeeper only creates once a namespace sees traffic, are
 //! not reported.
 
-use std::sync::atomic::Ordering;
-
 use crate::java_fmt;
 use crate::summary::Summary;
 use crate::version::FULL_VERSION;
 
-use super::FourLetterContext;
+use super::{metric_values, FourLetterContext};
 
 /// A metric's value, printed as `MonitorCommand.print` does.
 #[derive(Debug, Clone, PartialEq)]
@@ -204,7 +202,7 @@ pub fn metrics(ctx: &FourLetterContext<'_>) -> Vec<(String, MetricValue)> {
         ));
     }
     for key in FLAT_KEYS {
-        out.push((key.to_string(), flat_value(ctx, key)));
+        out.push((key.to_string(), metric_values::flat_value(ctx, key)));
     }
     if let Some(q) = quorum_server {
         // The quorum gauges of a 3.8.0 member (their place in Java's output is a hash order).
@@ -233,18 +231,10 @@ pub fn metrics(ctx: &FourLetterContext<'_>) -> Vec<(String, MetricValue)> {
     let zero_basic = Summary::basic();
     let zero_advanced = Summary::advanced();
     for (name, advanced) in SUMMARIES {
-        let summary = match *name {
-            "readlatency" => &ctx.stats.read_latency,
-            "updatelatency" => &ctx.stats.update_latency,
-            "fsynctime" => &ctx.stats.fsync_time,
-            "sync_processor_batch_size" => &ctx.stats.sync_batch_size,
-            "snapshottime" => &ctx.stats.snapshot_time,
-            "startup_txns_loaded" => &ctx.stats.startup_txns_loaded,
-            "startup_txns_load_time" => &ctx.stats.startup_txns_load_time,
-            "startup_snap_load_time" => &ctx.stats.startup_snap_load_time,
-            "dbinittime" => &ctx.stats.db_init_time,
-            _ if *advanced => &zero_advanced,
-            _ => &zero_basic,
+        let summary = match metric_values::summary(ctx, name) {
+            Some(s) => s,
+            None if *advanced => &zero_advanced,
+            None => &zero_basic,
         };
         push_summary(&mut out, name, summary);
     }
@@ -277,61 +267,8 @@ fn push_summary(out: &mut Vec<(String, MetricValue)>, name: &str, s: &Summary) {
     }
 }
 
-fn long(v: u64) -> MetricValue {
+pub(crate) fn long(v: u64) -> MetricValue {
     MetricValue::Long(i64::try_from(v).unwrap_or(i64::MAX))
-}
-
-fn flat_value(ctx: &FourLetterContext<'_>, key: &str) -> MetricValue {
-    let s = ctx.stats;
-    let c = ctx.core.counters();
-    match key {
-        "ephemerals_count" => long(ctx.core.ephemerals_count()),
-        "num_alive_connections" => long(ctx.core.num_alive_connections()),
-        "avg_latency" => MetricValue::Double(c.avg_latency_ms),
-        "min_latency" => MetricValue::Long(c.min_latency_ms),
-        "max_latency" => MetricValue::Long(c.max_latency_ms),
-        "outstanding_requests" => long(ctx.core.outstanding_requests()),
-        "znode_count" => long(ctx.core.node_count()),
-        "global_sessions" => long(ctx.core.session_count()),
-        "local_sessions" => long(ctx.core.local_session_count()),
-        "watch_count" => long(ctx.core.watch_count()),
-        "approximate_data_size" => MetricValue::Long(ctx.core.approximate_data_size()),
-        "last_client_response_size" => MetricValue::Long(s.client_response_size.last),
-        "min_client_response_size" => MetricValue::Long(s.client_response_size.min),
-        "max_client_response_size" => MetricValue::Long(s.client_response_size.max),
-        "packets_sent" => long(c.packets_sent),
-        "packets_received" => long(c.packets_received),
-        "connection_drop_probability" => MetricValue::Double(0.0),
-        "auth_failed_count" => long(s.auth_failed),
-        "max_file_descriptor_count" => long(max_file_descriptors()),
-        "open_file_descriptor_count" => long(open_file_descriptors()),
-        "uptime" => long(ctx.uptime_ms),
-        "connection_rejected" => long(ctx.limits.rejected.load(Ordering::Relaxed)),
-        "connection_request_count" => long(ctx.limits.accepted.load(Ordering::Relaxed)),
-        "sessionless_connections_expired" => long(s.connections_expired),
-        "bytes_received_count" => long(s.bytes_received),
-        "response_bytes" => long(s.response_bytes),
-        "snap_count" => long(s.snapshots),
-        _ => MetricValue::Long(0),
-    }
-}
-
-/// Entries of `/proc/self/fd` (0 where there is no procfs).
-fn open_file_descriptors() -> u64 {
-    std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count() as u64)
-}
-
-/// The soft `Max open files` limit from `/proc/self/limits` (0 if unknown or unlimited).
-fn max_file_descriptors() -> u64 {
-    std::fs::read_to_string("/proc/self/limits")
-        .ok()
-        .and_then(|text| {
-            text.lines()
-                .find_map(|l| l.strip_prefix("Max open files"))
-                .and_then(|rest| rest.split_whitespace().next())
-                .and_then(|soft| soft.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -14,7 +14,8 @@
 mod conf;
 mod dump;
 mod envi;
-mod mntr;
+pub(crate) mod metric_values;
+pub(crate) mod mntr;
 mod stat;
 mod watches;
 
