@@ -210,7 +210,7 @@ async fn admin_response(
                 rx,
             )
             .await
-            .unwrap_or_else(|| unavailable())
+            .unwrap_or_else(unavailable)
         }
     }
 }
