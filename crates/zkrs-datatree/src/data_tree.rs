@@ -19,6 +19,7 @@ use crate::path::{
 };
 use crate::quota::{self, QuotaPaths, StatsTrack, LIMIT_NODE, STAT_NODE};
 use crate::snapshot_view::SnapshotView;
+use crate::tree_metrics::TreeMetrics;
 use crate::txn_result::ProcessTxnResult;
 use crate::watch_event::WatchEvent;
 use crate::watch_manager::{WatchManager, WatcherMode};
@@ -118,6 +119,7 @@ pub struct DataTree {
     last_processed_zxid: i64,
     last_zxid_digest: Option<ZxidDigest>,
     digest_log: VecDeque<ZxidDigest>,
+    metrics: TreeMetrics,
 }
 
 /// `DataTree.ZxidDigest`: the tree digest right after a txn.
@@ -208,6 +210,7 @@ impl DataTree {
             last_processed_zxid: 0,
             last_zxid_digest: None,
             digest_log: VecDeque::new(),
+            metrics: TreeMetrics::default(),
         }
     }
 
@@ -323,9 +326,11 @@ impl DataTree {
         let n = self.nodes.get(key(path)).ok_or(ErrorCode::NoNode)?;
         check(self.acl_cache.get(n.acl))?;
         let out = (n.data.clone(), n.client_stat());
+        let read_bytes = n.data_len() as u64;
         if let Some(w) = watcher {
             self.data_watches.add_watch(path, w, WatcherMode::Standard);
         }
+        self.metrics.read(path, read_bytes);
         Ok(out)
     }
 
@@ -335,7 +340,9 @@ impl DataTree {
         if let Some(w) = watcher {
             self.data_watches.add_watch(path, w, WatcherMode::Standard);
         }
-        self.stat(path).ok_or(ErrorCode::NoNode)
+        let stat = self.stat(path).ok_or(ErrorCode::NoNode)?;
+        self.metrics.read(path, 0);
+        Ok(stat)
     }
 
     /// `getChildren`: child names (sorted) and stat; with a watcher, a one-shot child watch is
@@ -346,10 +353,12 @@ impl DataTree {
         watcher: Option<WatcherId>,
     ) -> Result<(Vec<String>, Stat), ErrorCode> {
         let n = self.nodes.get(key(path)).ok_or(ErrorCode::NoNode)?;
-        let out = (n.children().map(str::to_owned).collect(), n.client_stat());
+        let out: (Vec<String>, Stat) = (n.children().map(str::to_owned).collect(), n.client_stat());
         if let Some(w) = watcher {
             self.child_watches.add_watch(path, w, WatcherMode::Standard);
         }
+        let names_len: usize = out.0.iter().map(|c| c.encode_utf16().count()).sum();
+        self.metrics.read(path, names_len as u64);
         Ok(out)
     }
 
@@ -878,6 +887,7 @@ impl DataTree {
         if let Some(prefix) = self.quotas.max_prefix(path) {
             self.update_quota_stat(&prefix, data_len as i64, 1);
         }
+        self.metrics.write(path, data_len as u64);
         let node_acl = self.acl_cache.get_shared(acl_ref).clone();
         self.trigger(
             Table::Data,
@@ -946,6 +956,7 @@ impl DataTree {
         if let Some(prefix) = self.quotas.max_prefix(path) {
             self.update_quota_stat(&prefix, -(node.data_len() as i64), -1);
         }
+        self.metrics.write(path, 0);
         let processed = self.trigger(
             Table::Data,
             path,
@@ -998,6 +1009,7 @@ impl DataTree {
             self.update_quota_stat(&prefix, new_len - last_len, 0);
         }
         self.data_size += new_len - last_len;
+        self.metrics.write(path, new_len as u64);
         let acl = self
             .node(path)
             .map(|n| self.acl_cache.get_shared(n.acl).clone())
@@ -1132,11 +1144,25 @@ impl DataTree {
             Table::Child => &mut self.child_watches,
         };
         let (fire, processed) = mgr.trigger(path, kind, suppress);
+        // `WatchManager.triggerWatch` counts the watchers it found (suppressed ones too).
+        if !processed.is_empty() {
+            self.metrics.watchers_triggered(kind, processed.len());
+        }
         for w in fire {
             self.events
                 .push(WatchEvent::new(w, kind, path, zxid, Some(acl.clone())));
         }
         processed
+    }
+
+    /// The namespace and watch-trigger metrics ([`TreeMetrics`]).
+    pub fn metrics(&self) -> &TreeMetrics {
+        &self.metrics
+    }
+
+    /// Clears the metrics (`srst`).
+    pub fn reset_metrics(&mut self) {
+        self.metrics = TreeMetrics::default();
     }
 
     /// The watch events fired since the last call, in firing order.

@@ -31,6 +31,8 @@
 //! - `quota`: `StatsTrack`, the quota path set (`PathTrie`) and `Quotas` paths.
 //! - `path`: path validation (`PathUtils`) and the special nodes.
 //! - `ephemeral_type`: [`EphemeralType`] and the TTL owner encoding.
+//! - `tree_metrics`: [`TreeMetrics`], bytes per namespace and watchers per trigger;
+//!   `summary`: [`Summary`], ZooKeeper's avg/min/max(/percentile) counter they use.
 
 #![forbid(unsafe_code)]
 
@@ -44,6 +46,8 @@ pub mod node_map;
 pub mod path;
 pub mod quota;
 pub mod snapshot_view;
+pub mod summary;
+pub mod tree_metrics;
 pub mod txn_result;
 pub mod watch_event;
 pub mod watch_manager;
@@ -59,6 +63,8 @@ pub use data_node::DataNode;
 pub use data_tree::{DataTree, PreorderIter, SnapshotError, SnapshotNode, TreeConfig, ZxidDigest};
 pub use ephemeral_type::EphemeralType;
 pub use snapshot_view::SnapshotView;
+pub use summary::Summary;
+pub use tree_metrics::TreeMetrics;
 pub use txn_result::ProcessTxnResult;
 pub use watch_event::WatchEvent;
 pub use watch_manager::{WatchManager, WatchStats, WatcherMode};

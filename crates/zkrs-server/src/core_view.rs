@@ -98,6 +98,28 @@ impl<'a> CoreView<'a> {
         self.core.num_alive_connections() as u64
     }
 
+    /// `prep_processor_request_queued`.
+    pub fn prep_requests_queued(&self) -> u64 {
+        self.core.server_stats().prep_requests_queued
+    }
+
+    /// (`outstanding_changes_queued`, `outstanding_changes_removed`).
+    pub fn outstanding_change_counts(&self) -> (u64, u64) {
+        self.core.outstanding_change_counts()
+    }
+
+    /// The tree's per-namespace and watch-trigger metrics.
+    pub fn tree_metrics(&self) -> &'a zkrs_datatree::TreeMetrics {
+        self.core.tree().metrics()
+    }
+
+    /// The `quota_*_per_namespace` gauges, by namespace (walks `/zookeeper/quota`).
+    pub fn quota_usage(
+        &self,
+    ) -> std::collections::BTreeMap<String, zkrs_datatree::tree_metrics::QuotaUsage> {
+        zkrs_datatree::tree_metrics::quota_usage(self.core.tree())
+    }
+
     /// `srvr`'s packet and latency counters.
     pub fn counters(&self) -> CoreCounters {
         let s = self.core.server_stats();

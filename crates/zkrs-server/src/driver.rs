@@ -323,7 +323,6 @@ impl Driver {
         let sessions = self.core.committed_sessions();
         let zxid = tree.last_processed_zxid();
         if self.snapshotter.start(tree, sessions, None) {
-            self.stats.snapshots += 1;
             tracing::info!(
                 "Creating new snapshot 0x{zxid:x} in {} (view taken in {} µs)",
                 self.snapshotter.dir().display(),
@@ -581,6 +580,10 @@ impl Driver {
         self.throttle.release(&e.link.counters, effect.released);
         let s = &mut self.stats;
         s.response_bytes += frame.len() as u64;
+        // A notification's reply header has xid -1 (after the 4-byte length).
+        if frame.get(4..8) == Some(&[0xff; 4][..]) {
+            s.watch_bytes += frame.len().saturating_sub(4) as u64;
+        }
         if let Some(done) = effect.completed {
             // Auth and SASL are answered before ZooKeeper's pipeline: no latency for them.
             let auth = matches!(done.op, Some(OpCode::Auth | OpCode::Sasl));
@@ -677,6 +680,7 @@ impl Driver {
     /// ensemble (leader). A learner prepares none (it forwards writes).
     fn route_persist(&mut self, entry: zkrs_jute::TxnEntry) {
         let Some(q) = self.quorum.as_mut() else {
+            self.stats.sync_requests_queued += 1;
             self.persister.append(entry);
             return;
         };

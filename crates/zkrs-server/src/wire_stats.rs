@@ -61,8 +61,6 @@ pub struct WireStats {
     pub fsync_threshold_exceeded: u64,
     /// `snapshottime`: ms to write a background snapshot.
     pub snapshot_time: Summary,
-    /// `snap_count`: snapshots started.
-    pub snapshots: u64,
     /// `startup_txns_loaded`.
     pub startup_txns_loaded: Summary,
     /// `startup_txns_load_time` (ms; zkrs measures snapshot load and replay together).
@@ -71,6 +69,156 @@ pub struct WireStats {
     pub startup_snap_load_time: Summary,
     /// `dbinittime` (ms).
     pub db_init_time: Summary,
+    /// `watch_bytes`: bytes of watch notifications sent (without the length prefix).
+    pub watch_bytes: u64,
+    /// `sync_processor_request_queued`: txns handed to the txn log.
+    pub sync_requests_queued: u64,
+    /// The quorum member's counters (zero on a standalone server).
+    pub quorum: QuorumStats,
+}
+
+/// What a quorum member measures of its elections, syncs and broadcasts (`ServerMetrics`).
+#[derive(Debug, Clone)]
+pub struct QuorumStats {
+    /// `looking_count`: elections entered.
+    pub looking_count: u64,
+    /// `election_time`: ms from entering LOOKING to the election's decision.
+    pub election_time: Summary,
+    /// `unavailable_time`: ms from entering LOOKING to serving again.
+    pub unavailable_time: Summary,
+    /// `leader_unavailable_time`: the same, recorded by a member that became the leader.
+    pub leader_unavailable_time: Summary,
+    /// `follower_sync_time` / `observer_sync_time`: ms from the decision to UPTODATE.
+    pub follower_sync_time: Summary,
+    pub observer_sync_time: Summary,
+    /// `proposal_count` (leader): proposals made.
+    pub proposal_count: u64,
+    /// `commit_count` (leader): proposals committed.
+    pub commit_count: u64,
+    /// `learner_proposal_received_count` (follower): PROPOSALs logged in broadcast.
+    pub learner_proposal_received_count: u64,
+    /// `learner_commit_received_count` (follower, observer): COMMITs/INFORMs applied in broadcast.
+    pub learner_commit_received_count: u64,
+    /// `request_commit_queued`: committed txns applied in broadcast (any role).
+    pub request_commit_queued: u64,
+    /// `diff_count` / `snap_count` (leader): learners synced by DIFF (or TRUNC) and by SNAP.
+    pub diff_count: u64,
+    pub snap_count: u64,
+    /// `quorum_ack_latency` (leader): ms from logging a proposal to its commit.
+    pub quorum_ack_latency: Summary,
+    /// `propagation_latency`: ms from a txn's creation (its header time) to its apply here.
+    pub propagation_latency: Summary,
+    /// When the member last entered LOOKING (monotonic ms), until it serves.
+    pub looking_since_ms: Option<u64>,
+    /// When the election was decided (monotonic ms), until the member serves.
+    pub decided_at_ms: Option<u64>,
+    /// The leader's proposals awaiting commit: (zxid, monotonic ms logged, the txn's wall-clock
+    /// time), oldest first.
+    pub proposed_at: std::collections::VecDeque<(i64, u64, i64)>,
+}
+
+/// Proposals whose log time is kept for `quorum_ack_latency`.
+const PROPOSED_AT_MAX: usize = 100_000;
+
+impl Default for QuorumStats {
+    fn default() -> Self {
+        QuorumStats {
+            looking_count: 0,
+            election_time: Summary::basic(),
+            unavailable_time: Summary::basic(),
+            leader_unavailable_time: Summary::basic(),
+            follower_sync_time: Summary::basic(),
+            observer_sync_time: Summary::basic(),
+            proposal_count: 0,
+            commit_count: 0,
+            learner_proposal_received_count: 0,
+            learner_commit_received_count: 0,
+            request_commit_queued: 0,
+            diff_count: 0,
+            snap_count: 0,
+            quorum_ack_latency: Summary::advanced(),
+            propagation_latency: Summary::advanced(),
+            looking_since_ms: None,
+            decided_at_ms: None,
+            proposed_at: std::collections::VecDeque::new(),
+        }
+    }
+}
+
+impl QuorumStats {
+    /// The member enters LOOKING.
+    pub fn looking(&mut self, now_ms: u64) {
+        self.looking_count += 1;
+        self.looking_since_ms.get_or_insert(now_ms);
+        self.decided_at_ms = None;
+        self.proposed_at.clear();
+    }
+
+    /// The election decided this member's role.
+    pub fn decided(&mut self, now_ms: u64) {
+        if let Some(since) = self.looking_since_ms {
+            self.election_time.add(now_ms.saturating_sub(since));
+        }
+        self.decided_at_ms = Some(now_ms);
+    }
+
+    /// The member serves clients in `role` (`leader`, `follower`, `observer`).
+    pub fn serving(&mut self, role: &str, now_ms: u64) {
+        if let Some(at) = self.decided_at_ms.take() {
+            let sync = now_ms.saturating_sub(at);
+            match role {
+                "follower" => self.follower_sync_time.add(sync),
+                "observer" => self.observer_sync_time.add(sync),
+                _ => {}
+            }
+        }
+        if let Some(since) = self.looking_since_ms.take() {
+            let t = now_ms.saturating_sub(since);
+            self.unavailable_time.add(t);
+            if role == "leader" {
+                self.leader_unavailable_time.add(t);
+            }
+        }
+    }
+
+    /// The leader logs its proposal `zxid`.
+    pub fn proposed(&mut self, zxid: i64, txn_time_ms: i64, now_ms: u64) {
+        self.proposal_count += 1;
+        if self.proposed_at.len() == PROPOSED_AT_MAX {
+            self.proposed_at.pop_front();
+        }
+        self.proposed_at.push_back((zxid, now_ms, txn_time_ms));
+    }
+
+    /// The leader commits `zxid` (`now` is monotonic and wall-clock ms).
+    pub fn committed(&mut self, zxid: i64, now_mono_ms: u64, now_wall_ms: i64) {
+        self.commit_count += 1;
+        self.request_commit_queued += 1;
+        while let Some(&(z, at, txn_time)) = self.proposed_at.front() {
+            if z > zxid {
+                break;
+            }
+            self.proposed_at.pop_front();
+            if z == zxid {
+                self.quorum_ack_latency.add(now_mono_ms.saturating_sub(at));
+                self.propagation_latency
+                    .add(wall_delta(txn_time, now_wall_ms));
+            }
+        }
+    }
+
+    /// A learner applies a committed txn created at `txn_time_ms` while serving.
+    pub fn applied(&mut self, txn_time_ms: i64, now_wall_ms: i64) {
+        self.learner_commit_received_count += 1;
+        self.request_commit_queued += 1;
+        self.propagation_latency
+            .add(wall_delta(txn_time_ms, now_wall_ms));
+    }
+}
+
+/// Wall-clock ms from `from` to `to`, 0 if the clocks disagree.
+fn wall_delta(from: i64, to: i64) -> u64 {
+    u64::try_from(to.saturating_sub(from)).unwrap_or(0)
 }
 
 impl Default for WireStats {
@@ -87,11 +235,13 @@ impl Default for WireStats {
             sync_batch_size: Summary::basic(),
             fsync_threshold_exceeded: 0,
             snapshot_time: Summary::basic(),
-            snapshots: 0,
             startup_txns_loaded: Summary::basic(),
             startup_txns_load_time: Summary::basic(),
             startup_snap_load_time: Summary::basic(),
             db_init_time: Summary::basic(),
+            watch_bytes: 0,
+            sync_requests_queued: 0,
+            quorum: QuorumStats::default(),
         }
     }
 }
@@ -99,7 +249,12 @@ impl Default for WireStats {
 impl WireStats {
     /// `srst` (`ServerMetrics.resetAll()`).
     pub fn reset(&mut self) {
+        // The election and serving clocks are state, not statistics.
+        let looking_since_ms = self.quorum.looking_since_ms;
+        let decided_at_ms = self.quorum.decided_at_ms;
         *self = WireStats::default();
+        self.quorum.looking_since_ms = looking_since_ms;
+        self.quorum.decided_at_ms = decided_at_ms;
     }
 
     /// The start-up metrics, recorded once.

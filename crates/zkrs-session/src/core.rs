@@ -578,6 +578,7 @@ impl ServerCore {
         let Some(c) = self.connections.get(&conn) else {
             return;
         };
+        self.stats.prep_requests_queued += 1;
         let (sid, timeout) = (c.session_id, c.timeout_ms);
         let local = self.sessions.is_local(sid);
         if local {

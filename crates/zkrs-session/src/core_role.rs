@@ -10,7 +10,6 @@ use crate::config::CoreConfig;
 use crate::core::{ConnId, ServerCore, WATCH_MODEL};
 use crate::learner_front::LearnerFront;
 use crate::learner_requests::LearnerSyncs;
-use crate::outstanding::OutstandingChanges;
 use crate::session_tracker::SessionTracker;
 
 /// What a [`crate::ServerCore`] is: a standalone server, or the leader, a follower or an observer
@@ -194,7 +193,7 @@ impl ServerCore {
     /// Forgets everything prepared, forwarded or awaited that has not been applied.
     fn drop_pending(&mut self) {
         self.in_flight.clear();
-        self.outstanding = OutstandingChanges::new();
+        self.outstanding.clear();
         self.hzxid = self.tree.last_processed_zxid();
         self.learner = LearnerFront::default();
         self.learner_syncs = LearnerSyncs::default();

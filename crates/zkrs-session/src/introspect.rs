@@ -47,6 +47,14 @@ impl ServerCore {
     }
 
     /// Server-wide counters (`srvr`: latency, received, sent).
+    /// (`outstanding_changes_queued`, `outstanding_changes_removed`).
+    pub fn outstanding_change_counts(&self) -> (u64, u64) {
+        (
+            self.outstanding.queued_total,
+            self.outstanding.removed_total,
+        )
+    }
+
     pub fn server_stats(&self) -> &ServerStats {
         &self.stats
     }
@@ -54,6 +62,10 @@ impl ServerCore {
     /// `srst`: resets latency and packet counters.
     pub fn reset_server_stats(&mut self) {
         self.stats.reset();
+        // 3.6+ `srst` also resets every `ServerMetrics` metric, the tree's included.
+        self.tree.reset_metrics();
+        self.outstanding.queued_total = 0;
+        self.outstanding.removed_total = 0;
     }
 
     /// `crst`: resets every connection's counters.

@@ -11,6 +11,10 @@ use crate::change_record::ChangeRecord;
 pub struct OutstandingChanges {
     list: VecDeque<Arc<ChangeRecord>>,
     for_path: HashMap<String, Arc<ChangeRecord>>,
+    /// `outstanding_changes_queued`: records added.
+    pub queued_total: u64,
+    /// `outstanding_changes_removed`: records dropped once applied.
+    pub removed_total: u64,
 }
 
 impl OutstandingChanges {
@@ -21,6 +25,7 @@ impl OutstandingChanges {
 
     /// `addChangeRecord`.
     pub fn add(&mut self, c: ChangeRecord) {
+        self.queued_total += 1;
         let c = Arc::new(c);
         self.for_path.insert(c.path.clone(), Arc::clone(&c));
         self.list.push_back(c);
@@ -41,6 +46,12 @@ impl OutstandingChanges {
         self.list.iter()
     }
 
+    /// Drops every record (a role change), keeping the counters.
+    pub fn clear(&mut self) {
+        self.list.clear();
+        self.for_path.clear();
+    }
+
     /// Number of records.
     pub fn len(&self) -> usize {
         self.list.len()
@@ -56,6 +67,7 @@ impl OutstandingChanges {
     pub fn applied(&mut self, zxid: i64) {
         while self.list.front().is_some_and(|c| c.zxid <= zxid) {
             if let Some(cr) = self.list.pop_front() {
+                self.removed_total += 1;
                 if self
                     .for_path
                     .get(&cr.path)

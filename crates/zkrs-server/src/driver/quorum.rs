@@ -270,6 +270,7 @@ impl Driver {
         let now_ms = self.clock.now().mono_ms;
         let last = Zxid(self.core.last_processed_zxid());
         self.core.set_serving(false);
+        self.stats.quorum.looking(now_ms);
         let Some(q) = self.quorum.as_mut() else {
             return;
         };
@@ -562,6 +563,7 @@ impl Driver {
         };
         let leader_sid = u64::try_from(leader).unwrap_or_default();
         q.role_generation += 1;
+        self.stats.quorum.decided(now_ms);
         tracing::info!(
             "election decided: {state:?}, leader {leader_sid} (logical clock {})",
             q.fle.logical_clock()
@@ -621,6 +623,7 @@ impl Driver {
             ZabOutput::SendToLearner { handler, packet } => {
                 let ty = PacketType::from_i32(packet.r#type);
                 if matches!(ty, Some(PacketType::Diff | PacketType::Trunc)) {
+                    self.stats.quorum.diff_count += 1;
                     // LearnerHandler's wording, which operators (and the tests) grep for.
                     let sid = learner_sid(&q.role, handler);
                     let name = if ty == Some(PacketType::Diff) {
@@ -644,6 +647,7 @@ impl Driver {
                 }
             }
             ZabOutput::SendSnapshot { handler, zxid } => {
+                self.stats.quorum.snap_count += 1;
                 let peer = match &q.role {
                     Role::Leading(l) => l
                         .handlers()
@@ -736,7 +740,12 @@ impl Driver {
                 // Dropping the writer ends the writer task, which shuts the socket down.
                 q.learner_writers.remove(&handler);
             }
-            ZabOutput::Commit { zxid } => self.core.handle_committed(zxid.raw(), now),
+            ZabOutput::Commit { zxid } => {
+                self.stats
+                    .quorum
+                    .committed(zxid.raw(), now.mono_ms, now.wall_ms);
+                self.core.handle_committed(zxid.raw(), now)
+            }
             ZabOutput::LearnerRequest {
                 sid,
                 session_id,
@@ -823,7 +832,12 @@ impl Driver {
                 }
             }
             ZabOutput::Apply { zxid, txn } => match TxnEntry::decode(&txn) {
-                Ok(entry) => self.core.handle_committed_txn(entry, now),
+                Ok(entry) => {
+                    if self.core.is_serving() {
+                        self.stats.quorum.applied(entry.header.time, now.wall_ms);
+                    }
+                    self.core.handle_committed_txn(entry, now)
+                }
                 Err(e) => {
                     tracing::error!("committed txn {zxid} does not decode: {e}");
                     self.end_role(format!("undecodable txn {zxid}"));
@@ -856,6 +870,18 @@ impl Driver {
                     Some(e) if e.header.zxid == zxid.raw() => q.proposed.pop_front(),
                     _ => TxnEntry::decode(&txn).ok(),
                 };
+                self.stats.sync_requests_queued += 1;
+                match (&q.role, &entry) {
+                    (Role::Leading(_), Some(e)) => {
+                        self.stats
+                            .quorum
+                            .proposed(e.header.zxid, e.header.time, now.mono_ms)
+                    }
+                    (Role::Following(_), Some(_)) if self.core.is_serving() => {
+                        self.stats.quorum.learner_proposal_received_count += 1
+                    }
+                    _ => {}
+                }
                 match entry {
                     Some(e) => self.persister.append(e),
                     None => {
@@ -902,6 +928,7 @@ impl Driver {
                     _ => ("follower", ServerState::Following),
                 };
                 tracing::info!("serving clients as {mode}");
+                self.stats.quorum.serving(mode, now.mono_ms);
                 // `updateElectionVote`: LOOKING peers are told the epoch now established
                 // (ZOOKEEPER-1732), or a restarted peer with a newer currentEpoch cannot join.
                 let epoch = match &q.role {
@@ -1007,6 +1034,7 @@ impl Driver {
     pub(super) fn end_role(&mut self, reason: String) {
         tracing::warn!("leaving the role: {reason}");
         self.core.set_serving(false);
+        self.stats.quorum.looking(self.clock.now().mono_ms);
         self.core.close_all_connections();
         if let Some(q) = self.quorum.as_mut() {
             if let Role::Leading(l) = &mut q.role {

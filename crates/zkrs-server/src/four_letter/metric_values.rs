@@ -13,7 +13,12 @@ use super::FourLetterContext;
 /// records (reported as an empty summary).
 pub fn summary<'a>(ctx: &FourLetterContext<'a>, name: &str) -> Option<&'a Summary> {
     let s = ctx.stats;
+    let t = ctx.core.tree_metrics();
     Some(match name {
+        "node_created_watch_count" => &t.node_created_watch_count,
+        "node_deleted_watch_count" => &t.node_deleted_watch_count,
+        "node_changed_watch_count" => &t.node_changed_watch_count,
+        "node_children_watch_count" => &t.node_children_watch_count,
         "readlatency" => &s.read_latency,
         "updatelatency" => &s.update_latency,
         "fsynctime" => &s.fsync_time,
@@ -23,24 +28,49 @@ pub fn summary<'a>(ctx: &FourLetterContext<'a>, name: &str) -> Option<&'a Summar
         "startup_txns_load_time" => &s.startup_txns_load_time,
         "startup_snap_load_time" => &s.startup_snap_load_time,
         "dbinittime" => &s.db_init_time,
+        "election_time" => &s.quorum.election_time,
+        "unavailable_time" => &s.quorum.unavailable_time,
+        "leader_unavailable_time" => &s.quorum.leader_unavailable_time,
+        "follower_sync_time" => &s.quorum.follower_sync_time,
+        "observer_sync_time" => &s.quorum.observer_sync_time,
+        "quorum_ack_latency" => &s.quorum.quorum_ack_latency,
+        "propagation_latency" => &s.quorum.propagation_latency,
         _ => return None,
     })
 }
 
-#[allow(dead_code)] // used by the Prometheus exposition (in progress)
-/// The members of a labelled gauge family (`quota_*_per_namespace`), as (label, value).
-pub fn labelled_gauges(_ctx: &FourLetterContext<'_>, _name: &str) -> Vec<(String, MetricValue)> {
-    Vec::new()
+/// The members of a labelled gauge family (`quota_*_per_namespace`), as (label, value),
+/// sorted by label.
+pub fn labelled_gauges(ctx: &FourLetterContext<'_>, name: &str) -> Vec<(String, MetricValue)> {
+    let pick: fn(&zkrs_datatree::tree_metrics::QuotaUsage) -> i64 = match name {
+        "quota_count_limit_per_namespace" => |q| q.count_limit,
+        "quota_bytes_limit_per_namespace" => |q| q.bytes_limit,
+        "quota_count_usage_per_namespace" => |q| q.count_usage,
+        "quota_bytes_usage_per_namespace" => |q| q.bytes_usage,
+        _ => return Vec::new(),
+    };
+    ctx.core
+        .quota_usage()
+        .iter()
+        .map(|(ns, q)| (ns.clone(), MetricValue::Long(pick(q))))
+        .collect()
 }
 
-#[allow(dead_code)] // used by the Prometheus exposition (in progress)
 /// The members of a labelled summary family (`write_per_namespace`, `read_per_namespace`,
-/// `learner_handler_qp_size`, ...), as (label, summary).
+/// `learner_handler_qp_size`, ...), as (label, summary), sorted by label.
 pub fn labelled_summaries<'a>(
-    _ctx: &FourLetterContext<'a>,
-    _name: &str,
+    ctx: &FourLetterContext<'a>,
+    name: &str,
 ) -> Vec<(String, &'a Summary)> {
-    Vec::new()
+    let t = ctx.core.tree_metrics();
+    let map = match name {
+        "write_per_namespace" => &t.write_per_namespace,
+        "read_per_namespace" => &t.read_per_namespace,
+        _ => return Vec::new(),
+    };
+    let mut out: Vec<(String, &'a Summary)> = map.iter().map(|(k, v)| (k.clone(), v)).collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
 }
 
 /// A gauge's or counter's value.
@@ -74,7 +104,19 @@ pub fn flat_value(ctx: &FourLetterContext<'_>, key: &str) -> MetricValue {
         "sessionless_connections_expired" => long(s.connections_expired),
         "bytes_received_count" => long(s.bytes_received),
         "response_bytes" => long(s.response_bytes),
-        "snap_count" => long(s.snapshots),
+        "watch_bytes" => long(s.watch_bytes),
+        "prep_processor_request_queued" => long(ctx.core.prep_requests_queued()),
+        "outstanding_changes_queued" => long(ctx.core.outstanding_change_counts().0),
+        "outstanding_changes_removed" => long(ctx.core.outstanding_change_counts().1),
+        "sync_processor_request_queued" => long(s.sync_requests_queued),
+        "looking_count" => long(s.quorum.looking_count),
+        "proposal_count" => long(s.quorum.proposal_count),
+        "commit_count" => long(s.quorum.commit_count),
+        "learner_proposal_received_count" => long(s.quorum.learner_proposal_received_count),
+        "learner_commit_received_count" => long(s.quorum.learner_commit_received_count),
+        "request_commit_queued" => long(s.quorum.request_commit_queued),
+        "diff_count" => long(s.quorum.diff_count),
+        "snap_count" => long(s.quorum.snap_count),
         _ => MetricValue::Long(0),
     }
 }

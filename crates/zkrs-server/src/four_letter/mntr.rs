@@ -111,6 +111,14 @@ const FLAT_KEYS: &[&str] = &[
     "revalidate_count",
 ];
 
+/// The labelled gauges (`GaugeSet`s), printed as `<namespace>_<name>`.
+const QUOTA_GAUGE_SETS: &[&str] = &[
+    "quota_bytes_limit_per_namespace",
+    "quota_count_usage_per_namespace",
+    "quota_count_limit_per_namespace",
+    "quota_bytes_usage_per_namespace",
+];
+
 /// Summaries in the 3.8.0 order; `true` marks ADVANCED ones (with percentiles).
 const SUMMARIES: &[(&str, bool)] = &[
     ("socket_closing_time", false),
@@ -203,6 +211,14 @@ pub fn metrics(ctx: &FourLetterContext<'_>) -> Vec<(String, MetricValue)> {
     }
     for key in FLAT_KEYS {
         out.push((key.to_string(), metric_values::flat_value(ctx, key)));
+        if *key == "non_mtls_local_conn_count" {
+            // Gauge sets: `<key>_<name>` (3.8.0's place for them).
+            for name in QUOTA_GAUGE_SETS {
+                for (ns, v) in metric_values::labelled_gauges(ctx, name) {
+                    out.push((format!("{ns}_{name}"), v));
+                }
+            }
+        }
     }
     if let Some(q) = quorum_server {
         // The quorum gauges of a 3.8.0 member (their place in Java's output is a hash order).
@@ -237,6 +253,12 @@ pub fn metrics(ctx: &FourLetterContext<'_>) -> Vec<(String, MetricValue)> {
             None => &zero_basic,
         };
         push_summary(&mut out, name, summary);
+    }
+    // Summary sets: `avg_<key>_<name>` and the rest, after the plain summaries.
+    for name in ["read_per_namespace", "write_per_namespace"] {
+        for (ns, summary) in metric_values::labelled_summaries(ctx, name) {
+            push_summary(&mut out, &format!("{ns}_{name}"), summary);
+        }
     }
     out
 }

@@ -8,6 +8,8 @@ pub struct ServerStats {
     pub packets_received: u64,
     pub packets_sent: u64,
     pub latency: Latency,
+    /// `prep_processor_request_queued`: requests that entered the pipeline (all but auth).
+    pub prep_requests_queued: u64,
 }
 
 impl ServerStats {
@@ -16,5 +18,6 @@ impl ServerStats {
         self.packets_received = 0;
         self.packets_sent = 0;
         self.latency.reset();
+        self.prep_requests_queued = 0;
     }
 }
