@@ -43,7 +43,8 @@ Options:
   --keep-data      keep every instance's data/ (a full run writes ~2 GB of txn logs per server)
   --port P         first loopback port to try (default 23181, env ZKRS_BENCH_PORT)
 Env: ZK_CLASSPATH (default: Debian's /usr/share/java jars), JAVA (default java), ZK_HEAP (default 2g),
-     ZKRS_BIN / ZKRS_BENCH_BIN (binaries to use instead of target/release/{zkrs,zkrs-bench}).
+     ZKRS_BIN / ZKRS_BENCH_BIN (binaries to use instead of target/release/{zkrs,zkrs-bench}),
+     ZKRS_EXTRA_CFG (lines appended to zkrs's zoo.cfg only).
 EOF
 }
 
@@ -177,6 +178,10 @@ admin.enableServer=false
 4lw.commands.whitelist=*
 snapCount=$snapcount
 EOF
+        # Extra zoo.cfg lines for zkrs only (benches/metrics_overhead.sh: the metrics provider).
+        if [ "$kind" = zkrs ] && [ -n "${ZKRS_EXTRA_CFG:-}" ]; then
+            printf '%s\n' "$ZKRS_EXTRA_CFG" >> "$DIR/zoo.cfg"
+        fi
         cat > "$DIR/log4j.properties" <<'EOF'
 log4j.rootLogger=INFO, CONSOLE
 log4j.appender.CONSOLE=org.apache.log4j.ConsoleAppender

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# What the Prometheus metrics cost: zkrs with the metrics provider off, then on (zoo.cfg's
+# PrometheusMetricsProvider lines, and /metrics scraped every second during the run, as a
+# Prometheus server would), alternately, PAIRS times; each half is one `benches/compare.sh
+# --only zkrs --rounds 1` run. Prints, per scenario, the median of the off runs, of the on runs
+# and on/off (docs/performance.md, "Metrics on").
+#
+#   benches/metrics_overhead.sh                        # 3 pairs, --scale 0.25 (~10-15 min)
+#   benches/metrics_overhead.sh --pairs 1 --scale 0.02 # smoke run
+#   benches/metrics_overhead.sh --out DIR --no-build
+#
+# Every process started here is stopped by pid; every wait is bounded.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PAIRS=3
+SCALE=0.25
+OUT=""
+BUILD=1
+METRICS_PORT=${ZKRS_METRICS_BENCH_PORT:-23779}
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --pairs) PAIRS=$2; shift ;;
+        --scale) SCALE=$2; shift ;;
+        --out) OUT=$2; shift ;;
+        --no-build) BUILD=0 ;;
+        -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "metrics_overhead.sh: unknown option $1" >&2; exit 2 ;;
+    esac
+    shift
+done
+OUT=${OUT:-$ROOT/target/bench/metrics-overhead-$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$OUT"
+if [ "$BUILD" = 1 ]; then
+    (cd "$ROOT" && cargo build --release --locked -p zkrs -p zkrs-bench)
+fi
+
+SCRAPER_PID=""
+stop_scraper() {
+    if [ -n "$SCRAPER_PID" ]; then
+        kill "$SCRAPER_PID" 2>/dev/null || true
+        wait "$SCRAPER_PID" 2>/dev/null || true
+        SCRAPER_PID=""
+    fi
+}
+trap stop_scraper EXIT
+
+# Scrapes /metrics once a second (each scrape bounded to 2 s) until killed; counts successes.
+scraper() {
+    local n=0 ok=0
+    while [ $n -lt 100000 ]; do
+        if curl -sf -m 2 -o /dev/null "http://127.0.0.1:$METRICS_PORT/metrics"; then
+            ok=$((ok + 1))
+            echo "$ok" > "$1"
+        fi
+        n=$((n + 1))
+        sleep 1
+    done
+}
+
+METRICS_CFG="metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider
+metricsProvider.httpHost=127.0.0.1
+metricsProvider.httpPort=$METRICS_PORT"
+
+for i in $(seq 1 "$PAIRS"); do
+    echo "== pair $i/$PAIRS: metrics off"
+    "$ROOT/benches/compare.sh" --only zkrs --no-build --rounds 1 --scale "$SCALE" \
+        --out "$OUT/off-$i" > "$OUT/off-$i.txt"
+    echo "== pair $i/$PAIRS: metrics on (scraped every second)"
+    scraper "$OUT/on-$i.scrapes" &
+    SCRAPER_PID=$!
+    ZKRS_EXTRA_CFG="$METRICS_CFG" "$ROOT/benches/compare.sh" --only zkrs --no-build --rounds 1 \
+        --scale "$SCALE" --out "$OUT/on-$i" > "$OUT/on-$i.txt"
+    stop_scraper
+    echo "   scrapes answered: $(cat "$OUT/on-$i.scrapes" 2>/dev/null || echo 0)"
+done
+
+python3 - "$OUT" "$PAIRS" <<'PY'
+import json, statistics, sys
+from pathlib import Path
+out, pairs = Path(sys.argv[1]), int(sys.argv[2])
+vals = {}
+desc = {}
+for half in ("off", "on"):
+    for i in range(1, pairs + 1):
+        for line in (out / f"{half}-{i}" / "summary.jsonl").read_text().splitlines():
+            r = json.loads(line)
+            v = r.get("zkrs")
+            if v is None:
+                continue
+            desc[r["scenario"]] = r.get("description", r["scenario"])
+            vals.setdefault(r["scenario"], {"off": [], "on": []})[half].append(v)
+rows = ["| scenario | metrics off | metrics on | on/off |", "|---|---|---|---|"]
+summary = []
+for sc, v in vals.items():
+    if not v["off"] or not v["on"]:
+        continue
+    off, on = statistics.median(v["off"]), statistics.median(v["on"])
+    ratio = on / off if off else None
+    summary.append({"scenario": sc, "description": desc[sc], "off": off, "on": on,
+                    "off_runs": v["off"], "on_runs": v["on"], "ratio": ratio})
+    rows.append(f"| {desc[sc]} | {off:,.1f} | {on:,.1f} | "
+                + (f"{ratio:.3f}" if ratio is not None else "n/a") + " |")
+(out / "summary.json").write_text(json.dumps(summary, indent=1))
+(out / "table.md").write_text("\n".join(rows) + "\n")
+print("\n".join(rows))
+print(f"results: {out}")
+PY
