@@ -112,6 +112,9 @@ pub struct QuorumStats {
     pub looking_since_ms: Option<u64>,
     /// When the election was decided (monotonic ms), until the member serves.
     pub decided_at_ms: Option<u64>,
+    /// `learner_handler_qp_size{key=<sid>}` (leader): packets queued for a learner, sampled as
+    /// each packet is queued.
+    pub learner_handler_qp_size: std::collections::BTreeMap<u64, Summary>,
     /// The leader's proposals awaiting commit: (zxid, monotonic ms logged, the txn's wall-clock
     /// time), oldest first.
     pub proposed_at: std::collections::VecDeque<(i64, u64, i64)>,
@@ -141,6 +144,7 @@ impl Default for QuorumStats {
             looking_since_ms: None,
             decided_at_ms: None,
             proposed_at: std::collections::VecDeque::new(),
+            learner_handler_qp_size: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -179,6 +183,15 @@ impl QuorumStats {
                 self.leader_unavailable_time.add(t);
             }
         }
+    }
+
+    /// The leader queues a packet for learner `sid` behind `queued` others.
+    pub fn learner_queued(&mut self, sid: u64, queued: usize) {
+        // Bounded by the learners the leader accepts.
+        self.learner_handler_qp_size
+            .entry(sid)
+            .or_insert_with(Summary::basic)
+            .add(queued as u64);
     }
 
     /// The leader logs its proposal `zxid`.

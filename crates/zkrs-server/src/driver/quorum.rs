@@ -637,6 +637,11 @@ impl Driver {
                     );
                 }
                 if let Some(w) = q.learner_writers.get(&handler) {
+                    // `learner_handler_qp_size`: the learner's queue as each packet joins it.
+                    let queued = w.max_capacity() - w.capacity();
+                    self.stats
+                        .quorum
+                        .learner_queued(learner_sid(&q.role, handler), queued);
                     if w.try_send(LinkWrite::Packet(packet)).is_err() {
                         tracing::warn!("learner {handler} does not keep up; dropping it");
                         q.learner_writers.remove(&handler);

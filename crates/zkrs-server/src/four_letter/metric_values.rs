@@ -66,6 +66,15 @@ pub fn labelled_summaries<'a>(
     let map = match name {
         "write_per_namespace" => &t.write_per_namespace,
         "read_per_namespace" => &t.read_per_namespace,
+        "learner_handler_qp_size" => {
+            return ctx
+                .stats
+                .quorum
+                .learner_handler_qp_size
+                .iter()
+                .map(|(sid, s)| (sid.to_string(), s))
+                .collect();
+        }
         _ => return Vec::new(),
     };
     let mut out: Vec<(String, &'a Summary)> = map.iter().map(|(k, v)| (k.clone(), v)).collect();

@@ -255,7 +255,11 @@ pub fn metrics(ctx: &FourLetterContext<'_>) -> Vec<(String, MetricValue)> {
         push_summary(&mut out, name, summary);
     }
     // Summary sets: `avg_<key>_<name>` and the rest, after the plain summaries.
-    for name in ["read_per_namespace", "write_per_namespace"] {
+    for name in [
+        "read_per_namespace",
+        "write_per_namespace",
+        "learner_handler_qp_size",
+    ] {
         for (ns, summary) in metric_values::labelled_summaries(ctx, name) {
             push_summary(&mut out, &format!("{ns}_{name}"), summary);
         }
