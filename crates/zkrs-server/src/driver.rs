@@ -260,6 +260,15 @@ impl Driver {
                 if let Some(d) = fsync {
                     self.stats.fsync_time.add(d.as_millis() as u64);
                 }
+                let now_ms = self.clock.now().mono_ms;
+                let fsync_ms = fsync.map_or(0, |d| d.as_millis() as u64);
+                self.stats.txns_durable(zxid, fsync_ms, now_ms);
+                if matches!(
+                    self.quorum.as_ref().map(|q| &q.role),
+                    Some(Role::Following(_) | Role::Observing(_))
+                ) {
+                    self.stats.quorum.learner_logged(zxid, now_ms);
+                }
                 if fsync_slow {
                     self.stats.fsync_threshold_exceeded += 1;
                 }
@@ -680,7 +689,9 @@ impl Driver {
     /// ensemble (leader). A learner prepares none (it forwards writes).
     fn route_persist(&mut self, entry: zkrs_jute::TxnEntry) {
         let Some(q) = self.quorum.as_mut() else {
-            self.stats.sync_requests_queued += 1;
+            let queued = self.persister.queued();
+            let now_ms = self.clock.now().mono_ms;
+            self.stats.txn_queued(entry.header.zxid, queued, now_ms);
             self.persister.append(entry);
             return;
         };

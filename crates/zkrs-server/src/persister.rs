@@ -86,6 +86,11 @@ impl Persister {
         }
     }
 
+    /// Txns queued here and not yet handed to the txn log thread.
+    pub fn queued(&self) -> usize {
+        self.pending.len()
+    }
+
     /// Queues one txn for the log.
     pub fn append(&mut self, entry: TxnEntry) {
         let zxid = entry.header.zxid;

@@ -73,6 +73,16 @@ pub struct WireStats {
     pub watch_bytes: u64,
     /// `sync_processor_request_queued`: txns handed to the txn log.
     pub sync_requests_queued: u64,
+    /// `sync_processor_queue_size`: txns already waiting as each one is queued.
+    pub sync_queue_size: Summary,
+    /// `sync_processor_queue_and_flush_time_ms`: ms from queueing a txn to it being durable.
+    pub sync_queue_and_flush_time: Summary,
+    /// `sync_processor_queue_flush_time_ms`: the fsync of each txn's group commit.
+    pub sync_flush_time: Summary,
+    /// `sync_processor_queue_time_ms`: the rest (waiting and writing).
+    pub sync_queue_time: Summary,
+    /// Txns queued for the log and not yet durable: (zxid, monotonic ms queued).
+    pub logging: std::collections::VecDeque<(i64, u64)>,
     /// The quorum member's counters (zero on a standalone server).
     pub quorum: QuorumStats,
 }
@@ -112,6 +122,14 @@ pub struct QuorumStats {
     pub looking_since_ms: Option<u64>,
     /// When the election was decided (monotonic ms), until the member serves.
     pub decided_at_ms: Option<u64>,
+    /// `proposal_latency` (follower): ms from a proposal's creation (txn time) to its receipt.
+    pub proposal_latency: Summary,
+    /// `proposal_ack_creation_latency` (follower): ms from receipt to durable (the ACK).
+    pub proposal_ack_creation_latency: Summary,
+    /// `commit_propagation_latency` (follower, observer): ms from receipt to the COMMIT/INFORM.
+    pub commit_propagation_latency: Summary,
+    /// A follower's proposals in broadcast: (zxid, monotonic ms received, acked), oldest first.
+    pub received: std::collections::VecDeque<(i64, u64, bool)>,
     /// `learner_handler_qp_size{key=<sid>}` (leader): packets queued for a learner, sampled as
     /// each packet is queued.
     pub learner_handler_qp_size: std::collections::BTreeMap<u64, Summary>,
@@ -145,6 +163,10 @@ impl Default for QuorumStats {
             decided_at_ms: None,
             proposed_at: std::collections::VecDeque::new(),
             learner_handler_qp_size: std::collections::BTreeMap::new(),
+            proposal_latency: Summary::advanced(),
+            proposal_ack_creation_latency: Summary::advanced(),
+            commit_propagation_latency: Summary::advanced(),
+            received: std::collections::VecDeque::new(),
         }
     }
 }
@@ -156,6 +178,7 @@ impl QuorumStats {
         self.looking_since_ms.get_or_insert(now_ms);
         self.decided_at_ms = None;
         self.proposed_at.clear();
+        self.received.clear();
     }
 
     /// The election decided this member's role.
@@ -220,12 +243,49 @@ impl QuorumStats {
         }
     }
 
-    /// A learner applies a committed txn created at `txn_time_ms` while serving.
-    pub fn applied(&mut self, txn_time_ms: i64, now_wall_ms: i64) {
+    /// A follower receives proposal `zxid` created at `txn_time_ms` while serving.
+    pub fn proposal_received(&mut self, zxid: i64, txn_time_ms: i64, now: (u64, i64)) {
+        self.learner_proposal_received_count += 1;
+        self.proposal_latency.add(wall_delta(txn_time_ms, now.1));
+        if self.received.len() == PROPOSED_AT_MAX {
+            self.received.pop_front();
+        }
+        self.received.push_back((zxid, now.0, false));
+    }
+
+    /// A learner's txns up to `zxid` are durable (it ACKs them).
+    pub fn learner_logged(&mut self, zxid: i64, now_ms: u64) {
+        for (z, at, acked) in self.received.iter_mut() {
+            if *z > zxid {
+                break;
+            }
+            if !*acked {
+                *acked = true;
+                self.proposal_ack_creation_latency
+                    .add(now_ms.saturating_sub(*at));
+            }
+        }
+    }
+
+    /// A learner applies committed txn `zxid`, created at `txn_time_ms`, while serving; `now`
+    /// is (monotonic, wall-clock) ms.
+    pub fn applied(&mut self, zxid: i64, txn_time_ms: i64, now: (u64, i64)) {
         self.learner_commit_received_count += 1;
         self.request_commit_queued += 1;
-        self.propagation_latency
-            .add(wall_delta(txn_time_ms, now_wall_ms));
+        self.propagation_latency.add(wall_delta(txn_time_ms, now.1));
+        let mut received_at = None;
+        while let Some(&(z, at, _)) = self.received.front() {
+            if z > zxid {
+                break;
+            }
+            self.received.pop_front();
+            if z == zxid {
+                received_at = Some(at);
+            }
+        }
+        // An observer's INFORM carries the txn: no wait between receipt and commit.
+        self.commit_propagation_latency
+            .add(received_at.map_or(0, |at| now.0.saturating_sub(at)));
     }
 }
 
@@ -254,20 +314,58 @@ impl Default for WireStats {
             db_init_time: Summary::basic(),
             watch_bytes: 0,
             sync_requests_queued: 0,
+            sync_queue_size: Summary::basic(),
+            sync_queue_and_flush_time: Summary::advanced(),
+            sync_flush_time: Summary::advanced(),
+            sync_queue_time: Summary::advanced(),
+            logging: std::collections::VecDeque::new(),
             quorum: QuorumStats::default(),
         }
     }
 }
 
+/// Txns whose queueing time is kept for the sync-processor latencies.
+const LOGGING_MAX: usize = 100_000;
+
 impl WireStats {
+    /// A txn is handed to the txn log behind `already_queued` others.
+    pub fn txn_queued(&mut self, zxid: i64, already_queued: usize, now_ms: u64) {
+        self.sync_requests_queued += 1;
+        self.sync_queue_size.add(already_queued as u64);
+        if self.logging.len() == LOGGING_MAX {
+            self.logging.pop_front();
+        }
+        self.logging.push_back((zxid, now_ms));
+    }
+
+    /// Every txn up to `zxid` is durable; its group commit's fsync took `fsync_ms`.
+    pub fn txns_durable(&mut self, zxid: i64, fsync_ms: u64, now_ms: u64) {
+        while let Some(&(z, at)) = self.logging.front() {
+            if z > zxid {
+                break;
+            }
+            self.logging.pop_front();
+            let total = now_ms.saturating_sub(at);
+            self.sync_queue_and_flush_time.add(total);
+            self.sync_flush_time.add(fsync_ms);
+            self.sync_queue_time.add(total.saturating_sub(fsync_ms));
+        }
+    }
+
     /// `srst` (`ServerMetrics.resetAll()`).
     pub fn reset(&mut self) {
         // The election and serving clocks are state, not statistics.
         let looking_since_ms = self.quorum.looking_since_ms;
         let decided_at_ms = self.quorum.decided_at_ms;
+        let logging = std::mem::take(&mut self.logging);
+        let received = std::mem::take(&mut self.quorum.received);
+        let proposed_at = std::mem::take(&mut self.quorum.proposed_at);
         *self = WireStats::default();
         self.quorum.looking_since_ms = looking_since_ms;
         self.quorum.decided_at_ms = decided_at_ms;
+        self.logging = logging;
+        self.quorum.received = received;
+        self.quorum.proposed_at = proposed_at;
     }
 
     /// The start-up metrics, recorded once.

@@ -839,7 +839,11 @@ impl Driver {
             ZabOutput::Apply { zxid, txn } => match TxnEntry::decode(&txn) {
                 Ok(entry) => {
                     if self.core.is_serving() {
-                        self.stats.quorum.applied(entry.header.time, now.wall_ms);
+                        self.stats.quorum.applied(
+                            entry.header.zxid,
+                            entry.header.time,
+                            (now.mono_ms, now.wall_ms),
+                        );
                     }
                     self.core.handle_committed_txn(entry, now)
                 }
@@ -875,20 +879,27 @@ impl Driver {
                     Some(e) if e.header.zxid == zxid.raw() => q.proposed.pop_front(),
                     _ => TxnEntry::decode(&txn).ok(),
                 };
-                self.stats.sync_requests_queued += 1;
                 match (&q.role, &entry) {
                     (Role::Leading(_), Some(e)) => {
                         self.stats
                             .quorum
                             .proposed(e.header.zxid, e.header.time, now.mono_ms)
                     }
-                    (Role::Following(_), Some(_)) if self.core.is_serving() => {
-                        self.stats.quorum.learner_proposal_received_count += 1
+                    (Role::Following(_), Some(e)) if self.core.is_serving() => {
+                        self.stats.quorum.proposal_received(
+                            e.header.zxid,
+                            e.header.time,
+                            (now.mono_ms, now.wall_ms),
+                        )
                     }
                     _ => {}
                 }
                 match entry {
-                    Some(e) => self.persister.append(e),
+                    Some(e) => {
+                        let queued = self.persister.queued();
+                        self.stats.txn_queued(e.header.zxid, queued, now.mono_ms);
+                        self.persister.append(e)
+                    }
                     None => {
                         tracing::error!("txn {zxid} to log does not decode");
                         self.end_role(format!("undecodable txn {zxid}"));

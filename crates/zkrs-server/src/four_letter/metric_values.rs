@@ -35,6 +35,13 @@ pub fn summary<'a>(ctx: &FourLetterContext<'a>, name: &str) -> Option<&'a Summar
         "observer_sync_time" => &s.quorum.observer_sync_time,
         "quorum_ack_latency" => &s.quorum.quorum_ack_latency,
         "propagation_latency" => &s.quorum.propagation_latency,
+        "proposal_latency" => &s.quorum.proposal_latency,
+        "proposal_ack_creation_latency" => &s.quorum.proposal_ack_creation_latency,
+        "commit_propagation_latency" => &s.quorum.commit_propagation_latency,
+        "sync_processor_queue_size" => &s.sync_queue_size,
+        "sync_processor_queue_and_flush_time_ms" => &s.sync_queue_and_flush_time,
+        "sync_processor_queue_flush_time_ms" => &s.sync_flush_time,
+        "sync_processor_queue_time_ms" => &s.sync_queue_time,
         _ => return None,
     })
 }
