@@ -114,6 +114,10 @@ pub struct QuorumStats {
     /// `diff_count` / `snap_count` (leader): learners synced by DIFF (or TRUNC) and by SNAP.
     pub diff_count: u64,
     pub snap_count: u64,
+    /// `inflight_diff_count` / `inflight_snap_count` (leader): learners syncing as each
+    /// DIFF/TRUNC or SNAP starts.
+    pub inflight_diff_count: Summary,
+    pub inflight_snap_count: Summary,
     /// `quorum_ack_latency` (leader): ms from logging a proposal to its commit.
     pub quorum_ack_latency: Summary,
     /// `propagation_latency`: ms from a txn's creation (its header time) to its apply here.
@@ -157,6 +161,8 @@ impl Default for QuorumStats {
             request_commit_queued: 0,
             diff_count: 0,
             snap_count: 0,
+            inflight_diff_count: Summary::basic(),
+            inflight_snap_count: Summary::basic(),
             quorum_ack_latency: Summary::advanced(),
             propagation_latency: Summary::advanced(),
             looking_since_ms: None,

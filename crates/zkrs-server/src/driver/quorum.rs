@@ -22,6 +22,7 @@ use zkrs_zab::election::fast_leader_election::{ElectionOutput, FastLeaderElectio
 use zkrs_zab::election::notification::Notification;
 use zkrs_zab::election::vote::ServerState;
 use zkrs_zab::learner::{Learner, LearnerStart};
+use zkrs_zab::learner_handler::HandlerState;
 use zkrs_zab::{CommittedLog, EpochKind, HandlerId, Leader, LeaderStart, ZabConfig, ZabOutput};
 
 use super::Driver;
@@ -624,6 +625,10 @@ impl Driver {
                 let ty = PacketType::from_i32(packet.r#type);
                 if matches!(ty, Some(PacketType::Diff | PacketType::Trunc)) {
                     self.stats.quorum.diff_count += 1;
+                    self.stats
+                        .quorum
+                        .inflight_diff_count
+                        .add(syncs_in_progress(&q.role));
                     // LearnerHandler's wording, which operators (and the tests) grep for.
                     let sid = learner_sid(&q.role, handler);
                     let name = if ty == Some(PacketType::Diff) {
@@ -653,6 +658,10 @@ impl Driver {
             }
             ZabOutput::SendSnapshot { handler, zxid } => {
                 self.stats.quorum.snap_count += 1;
+                self.stats
+                    .quorum
+                    .inflight_snap_count
+                    .add(syncs_in_progress(&q.role));
                 let peer = match &q.role {
                     Role::Leading(l) => l
                         .handlers()
@@ -1068,6 +1077,26 @@ impl Driver {
 }
 
 /// The server id of the learner on connection `handler` (0 if unknown), for logs.
+/// `LearnerSyncThrottler.getSyncInProgress`: learners between their DIFF/TRUNC/SNAP and
+/// UPTODATE (at least the one starting now).
+fn syncs_in_progress(role: &Role) -> u64 {
+    let Role::Leading(l) = role else {
+        return 0;
+    };
+    let n = l
+        .handlers()
+        .filter(|h| {
+            matches!(
+                h.state,
+                HandlerState::AwaitingTxnLog
+                    | HandlerState::AwaitingNewLeaderAck
+                    | HandlerState::AwaitingStartup
+            )
+        })
+        .count();
+    n.max(1) as u64
+}
+
 fn learner_sid(role: &Role, handler: HandlerId) -> u64 {
     match role {
         Role::Leading(l) => l

@@ -36,6 +36,8 @@ pub fn summary<'a>(ctx: &FourLetterContext<'a>, name: &str) -> Option<&'a Summar
         "quorum_ack_latency" => &s.quorum.quorum_ack_latency,
         "propagation_latency" => &s.quorum.propagation_latency,
         "proposal_latency" => &s.quorum.proposal_latency,
+        "inflight_diff_count" => &s.quorum.inflight_diff_count,
+        "inflight_snap_count" => &s.quorum.inflight_snap_count,
         "proposal_ack_creation_latency" => &s.quorum.proposal_ack_creation_latency,
         "commit_propagation_latency" => &s.quorum.commit_propagation_latency,
         "sync_processor_queue_size" => &s.sync_queue_size,
