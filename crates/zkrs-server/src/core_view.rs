@@ -98,9 +98,9 @@ impl<'a> CoreView<'a> {
         self.core.num_alive_connections() as u64
     }
 
-    /// `prep_processor_request_queued`.
-    pub fn prep_requests_queued(&self) -> u64 {
-        self.core.server_stats().prep_requests_queued
+    /// The core's `ServerMetrics` counters.
+    pub fn server_stats(&self) -> &'a zkrs_session::stats::ServerStats {
+        self.core.server_stats()
     }
 
     /// (`outstanding_changes_queued`, `outstanding_changes_removed`).

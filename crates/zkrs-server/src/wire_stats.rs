@@ -117,6 +117,8 @@ pub struct QuorumStats {
     /// `inflight_diff_count` / `inflight_snap_count` (leader): learners syncing as each
     /// DIFF/TRUNC or SNAP starts.
     pub inflight_diff_count: Summary,
+    /// `revalidate_count` (leader): REVALIDATE packets from learners.
+    pub revalidate_count: u64,
     pub inflight_snap_count: Summary,
     /// `quorum_ack_latency` (leader): ms from logging a proposal to its commit.
     pub quorum_ack_latency: Summary,
@@ -162,6 +164,7 @@ impl Default for QuorumStats {
             diff_count: 0,
             snap_count: 0,
             inflight_diff_count: Summary::basic(),
+            revalidate_count: 0,
             inflight_snap_count: Summary::basic(),
             quorum_ack_latency: Summary::advanced(),
             propagation_latency: Summary::advanced(),

@@ -306,6 +306,7 @@ impl ServerCore {
         } else {
             let id = req.session_id;
             c.session_id = id;
+            self.stats.connection_revalidates += 1;
             if let Some(&old) = self.session_conns.get(&id) {
                 if old != conn {
                     self.close_conn(old);
@@ -367,6 +368,9 @@ impl ServerCore {
             return;
         }
         for id in self.sessions.expire_due(now.mono_ms) {
+            if self.sessions.is_local(id) || !self.role.is_learner() {
+                self.stats.stale_sessions_expired += 1;
+            }
             if self.sessions.is_local(id) {
                 // A local session expires here, without a txn (on a learner, only local
                 // sessions are scheduled).

@@ -417,6 +417,9 @@ impl Driver {
             },
             PeerEvent::Packet { side, packet } => match (side, &mut q.role) {
                 (LinkSide::Leader(h), Role::Leading(l)) => {
+                    if packet.r#type == PacketType::Revalidate as i32 {
+                        self.stats.quorum.revalidate_count += 1;
+                    }
                     l.handle_learner_packet(h, packet, now_ms)
                 }
                 (LinkSide::Learner(sid), Role::Following(l) | Role::Observing(l))

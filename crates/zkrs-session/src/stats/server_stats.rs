@@ -10,6 +10,10 @@ pub struct ServerStats {
     pub latency: Latency,
     /// `prep_processor_request_queued`: requests that entered the pipeline (all but auth).
     pub prep_requests_queued: u64,
+    /// `connection_revalidate_count`: connects that resume an existing session.
+    pub connection_revalidates: u64,
+    /// `stale_sessions_expired`: sessions the tracker expired for their timeout.
+    pub stale_sessions_expired: u64,
 }
 
 impl ServerStats {
@@ -19,5 +23,7 @@ impl ServerStats {
         self.packets_sent = 0;
         self.latency.reset();
         self.prep_requests_queued = 0;
+        self.connection_revalidates = 0;
+        self.stale_sessions_expired = 0;
     }
 }
