@@ -290,3 +290,59 @@ fn zxid_digests() {
     let log: Vec<i64> = d.tree.digest_log().map(|z| z.zxid).collect();
     assert_eq!(log, vec![128, 256]);
 }
+
+#[test]
+fn tree_metrics_count_namespaces_watchers_and_quotas() {
+    use zkrs_datatree::tree_metrics::{quota_usage, QuotaUsage};
+    use zkrs_datatree::WatcherId;
+    let mut d = Driver::new();
+    d.create("/foo", "quota-root");
+    set_quota(&mut d, "/foo", "count=100,bytes=10000");
+    d.create("/foo/a", "a0");
+    d.create("/bar", "");
+    d.create("/bar/c1", "xxxxxxxxxx");
+    d.set_data("/foo/a", "a22");
+    d.delete("/bar/c1");
+    let m = d.tree.metrics();
+    // DataTree.updateWriteStat: path length + data bytes (0 for a delete).
+    let foo = &m.write_per_namespace["foo"];
+    assert_eq!((foo.count(), foo.sum()), (3, (4 + 10) + (6 + 2) + (6 + 3)));
+    let bar = &m.write_per_namespace["bar"];
+    assert_eq!((bar.count(), bar.sum()), (3, 4 + (7 + 10) + 7));
+    assert!(m.write_per_namespace.contains_key("zookeeper"));
+    assert!(m.read_per_namespace.is_empty());
+
+    // Reads: path + bytes + 68, only for nodes that exist.
+    let w: WatcherId = 7;
+    d.tree.get_data("/foo/a", Some(w)).unwrap();
+    d.tree.get_children("/foo", Some(w)).unwrap();
+    assert!(d.tree.get_data("/nope", None).is_err());
+    let foo_reads = &d.tree.metrics().read_per_namespace["foo"];
+    assert_eq!(
+        (foo_reads.count(), foo_reads.sum()),
+        (2, (6 + 3 + 68) + (4 + 1 + 68))
+    );
+    // One watcher reached per trigger; triggers that reach nobody are not counted.
+    d.set_data("/foo/a", "a333");
+    d.create("/foo/c", "");
+    d.create("/foo/d", "");
+    let m = d.tree.metrics();
+    assert_eq!(m.node_changed_watch_count.count(), 1);
+    assert_eq!(m.node_children_watch_count.count(), 1);
+    assert_eq!(m.node_created_watch_count.count(), 0);
+
+    // QuotaMetricsUtils: limits from zookeeper_limits, usage (the quota root included) from
+    // zookeeper_stats.
+    let q = quota_usage(&d.tree);
+    assert_eq!(
+        q.get("foo"),
+        Some(&QuotaUsage {
+            count_limit: 100,
+            bytes_limit: 10000,
+            count_usage: 4,
+            bytes_usage: 10 + 4,
+        })
+    );
+    d.tree.reset_metrics();
+    assert!(d.tree.metrics().write_per_namespace.is_empty());
+}

@@ -387,3 +387,72 @@ impl WireStats {
             .add(load_ms + s.snapshot_time.as_millis() as u64);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_election_and_a_sync_are_timed() {
+        let mut q = QuorumStats::default();
+        q.looking(1_000);
+        q.decided(1_250);
+        q.serving("follower", 1_400);
+        assert_eq!(q.looking_count, 1);
+        assert_eq!((q.election_time.count(), q.election_time.sum()), (1, 250));
+        assert_eq!(q.follower_sync_time.sum(), 150);
+        assert_eq!(q.unavailable_time.sum(), 400);
+        assert_eq!(q.leader_unavailable_time.count(), 0);
+        // A second election, won.
+        q.looking(2_000);
+        q.decided(2_010);
+        q.serving("leader", 2_030);
+        assert_eq!(q.leader_unavailable_time.sum(), 30);
+        assert_eq!(q.observer_sync_time.count(), 0);
+    }
+
+    #[test]
+    fn leader_and_follower_latencies() {
+        let mut q = QuorumStats::default();
+        q.proposed(0x1_0000_0001, 5_000, 100);
+        q.proposed(0x1_0000_0002, 5_001, 101);
+        q.committed(0x1_0000_0002, 110, 5_020);
+        assert_eq!((q.proposal_count, q.commit_count), (2, 1));
+        assert_eq!(q.quorum_ack_latency.sum(), 9);
+        assert_eq!(q.propagation_latency.sum(), 19);
+        assert!(q.proposed_at.is_empty());
+
+        let mut f = QuorumStats::default();
+        f.proposal_received(7, 9_990, (500, 10_000));
+        f.learner_logged(7, 503);
+        f.learner_logged(7, 600);
+        f.applied(7, 9_990, (510, 10_020));
+        assert_eq!(f.proposal_latency.sum(), 10);
+        assert_eq!(f.proposal_ack_creation_latency.sum(), 3);
+        assert_eq!(f.proposal_ack_creation_latency.count(), 1);
+        assert_eq!(f.commit_propagation_latency.sum(), 10);
+        assert_eq!(f.propagation_latency.sum(), 30);
+        assert_eq!(f.learner_commit_received_count, 1);
+        // An observer's INFORM: nothing was received before.
+        f.applied(8, 10_020, (520, 10_030));
+        assert_eq!(f.commit_propagation_latency.count(), 2);
+    }
+
+    #[test]
+    fn sync_processor_times_per_txn() {
+        let mut w = WireStats::default();
+        w.txn_queued(1, 0, 100);
+        w.txn_queued(2, 1, 101);
+        w.txns_durable(2, 4, 110);
+        assert_eq!(w.sync_requests_queued, 2);
+        assert_eq!(w.sync_queue_size.sum(), 1);
+        assert_eq!(w.sync_queue_and_flush_time.sum(), 10 + 9);
+        assert_eq!(w.sync_flush_time.sum(), 8);
+        assert_eq!(w.sync_queue_time.sum(), 6 + 5);
+        // srst keeps what is in flight.
+        w.txn_queued(3, 0, 120);
+        w.reset();
+        w.txns_durable(3, 1, 125);
+        assert_eq!(w.sync_queue_and_flush_time.count(), 1);
+    }
+}
