@@ -103,6 +103,11 @@ impl<'a> CoreView<'a> {
         self.core.server_stats()
     }
 
+    /// `quota_exceeded_error_per_namespace`, by namespace.
+    pub fn quota_exceeded_counts(&self) -> &'a std::collections::BTreeMap<String, u64> {
+        self.core.quota_exceeded_counts()
+    }
+
     /// (`outstanding_changes_queued`, `outstanding_changes_removed`).
     pub fn outstanding_change_counts(&self) -> (u64, u64) {
         self.core.outstanding_change_counts()

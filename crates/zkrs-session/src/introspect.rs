@@ -47,6 +47,11 @@ impl ServerCore {
     }
 
     /// Server-wide counters (`srvr`: latency, received, sent).
+    /// `quota_exceeded_error_per_namespace`, by namespace.
+    pub fn quota_exceeded_counts(&self) -> &std::collections::BTreeMap<String, u64> {
+        &self.outstanding.quota_exceeded
+    }
+
     /// (`outstanding_changes_queued`, `outstanding_changes_removed`).
     pub fn outstanding_change_counts(&self) -> (u64, u64) {
         (
@@ -66,6 +71,7 @@ impl ServerCore {
         self.tree.reset_metrics();
         self.outstanding.queued_total = 0;
         self.outstanding.removed_total = 0;
+        self.outstanding.quota_exceeded.clear();
     }
 
     /// `crst`: resets every connection's counters.

@@ -15,6 +15,10 @@ pub struct OutstandingChanges {
     pub queued_total: u64,
     /// `outstanding_changes_removed`: records dropped once applied.
     pub removed_total: u64,
+    /// `quota_exceeded_error_per_namespace`: writes the prep stage refused with
+    /// QUOTAEXCEEDED (`enforceQuota`), by top-level namespace (at most
+    /// `zkrs_datatree::tree_metrics::NAMESPACES_MAX` of them).
+    pub quota_exceeded: std::collections::BTreeMap<String, u64>,
 }
 
 impl OutstandingChanges {
@@ -44,6 +48,18 @@ impl OutstandingChanges {
     /// Iterates all records, oldest first.
     pub fn iter(&self) -> impl Iterator<Item = &Arc<ChangeRecord>> {
         self.list.iter()
+    }
+
+    /// Counts a write to `path` refused for its quota.
+    pub fn note_quota_exceeded(&mut self, path: &str) {
+        let Some(ns) = zkrs_datatree::tree_metrics::top_namespace(path) else {
+            return;
+        };
+        if let Some(n) = self.quota_exceeded.get_mut(ns) {
+            *n += 1;
+        } else if self.quota_exceeded.len() < zkrs_datatree::tree_metrics::NAMESPACES_MAX {
+            self.quota_exceeded.insert(ns.to_owned(), 1);
+        }
     }
 
     /// Drops every record (a role change), keeping the counters.

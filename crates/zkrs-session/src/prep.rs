@@ -531,7 +531,8 @@ impl<'a> Prep<'a> {
         let new_cversion = parent_stat.cversion.wrapping_add(1);
         // checkQuota(path, null, data, create): one more node, data.length more bytes.
         if self.config.enforce_quota {
-            check_quota(self.tree, &path, data_len(data), 1)?;
+            check_quota(self.tree, &path, data_len(data), 1)
+                .inspect_err(|_| self.outstanding.note_quota_exceeded(&path))?;
         }
         let body = match ty {
             OpCode::CreateContainer => TxnBody::CreateContainer(CreateContainerTxn {
@@ -691,7 +692,8 @@ impl<'a> Prep<'a> {
         // will have after the outstanding changes (an earlier op of the same multi included),
         // and comes before the version check.
         if self.config.enforce_quota {
-            check_quota(self.tree, path, data_len(data) - data_len(&node.data), 0)?;
+            check_quota(self.tree, path, data_len(data) - data_len(&node.data), 0)
+                .inspect_err(|_| self.outstanding.note_quota_exceeded(path))?;
         }
         let new_version = check_and_inc_version(node.stat_or_default().version, version)?;
         let mut n = node.duplicate(self.zxid);

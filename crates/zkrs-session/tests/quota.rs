@@ -147,6 +147,8 @@ fn count_hard_limit_refuses_creates() {
     assert_eq!(f.err(), 0);
     c.create_ok(&mut h, "/q/b", b"", 0);
     assert_eq!(stats(&h, "/q"), "count=2,bytes=0");
+    // quota_exceeded_error_per_namespace{key="q"}: the four refused creates.
+    assert_eq!(h.core.quota_exceeded_counts().get("q"), Some(&4));
 }
 
 #[test]
@@ -215,6 +217,7 @@ fn byte_hard_limit_refuses_growth() {
     let f = c.req(&mut h, set_data("/b", b"abc", -1));
     assert_error_txn(&h, &f, -125);
     c.create_ok(&mut h, "/b/e", b"", 0);
+    assert_eq!(h.core.quota_exceeded_counts().get("b"), Some(&4));
 }
 
 #[test]

@@ -48,7 +48,8 @@ pub fn summary<'a>(ctx: &FourLetterContext<'a>, name: &str) -> Option<&'a Summar
     })
 }
 
-/// The members of a labelled gauge family (`quota_*_per_namespace`), as (label, value),
+/// The members of a labelled gauge or counter family (`quota_*_per_namespace`), as (label,
+/// value),
 /// sorted by label.
 pub fn labelled_gauges(ctx: &FourLetterContext<'_>, name: &str) -> Vec<(String, MetricValue)> {
     let pick: fn(&zkrs_datatree::tree_metrics::QuotaUsage) -> i64 = match name {
@@ -56,6 +57,15 @@ pub fn labelled_gauges(ctx: &FourLetterContext<'_>, name: &str) -> Vec<(String, 
         "quota_bytes_limit_per_namespace" => |q| q.bytes_limit,
         "quota_count_usage_per_namespace" => |q| q.count_usage,
         "quota_bytes_usage_per_namespace" => |q| q.bytes_usage,
+        // A counter set, listed with the labelled gauges.
+        "quota_exceeded_error_per_namespace" => {
+            return ctx
+                .core
+                .quota_exceeded_counts()
+                .iter()
+                .map(|(ns, n)| (ns.clone(), long(*n)))
+                .collect();
+        }
         _ => return Vec::new(),
     };
     ctx.core
