@@ -471,7 +471,7 @@ impl Driver {
                             tracing::info!("Getting a snapshot from leader 0x{z:x}")
                         }
                         Some(PacketType::Trunc) => {
-                            tracing::info!("Truncating log to get in sync with the leader 0x{z:x}")
+                            tracing::warn!("Truncating log to get in sync with the leader 0x{z:x}")
                         }
                         Some(PacketType::NewLeader) => {
                             // `Learner.syncWithLeader`: the marker lets a restart after the
