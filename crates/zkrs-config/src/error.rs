@@ -281,6 +281,18 @@ pub enum ErrorKind {
         /// The server id.
         id: u64,
     },
+    /// `zkrs.log.level` is not one of the five levels.
+    #[error("invalid log level '{value}': expected one of TRACE, DEBUG, INFO, WARN, ERROR")]
+    InvalidLogLevel {
+        /// The value as written.
+        value: String,
+    },
+    /// `zkrs.log.format` is neither `text` nor `json`.
+    #[error("invalid log format '{value}': expected 'text' or 'json'")]
+    InvalidLogFormat {
+        /// The value as written.
+        value: String,
+    },
     /// `secureClientPort` with an `ssl.authProvider` scheme that has no `authProvider.<scheme>`.
     #[error("no auth provider configured for the SSL authentication scheme '{scheme}'")]
     NoAuthProvider {

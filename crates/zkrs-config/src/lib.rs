@@ -45,6 +45,8 @@
 //! - `quorum_auth`, `jvm_pause`, `metrics_provider`, `multi_address`: the grouped settings
 //!   [`QuorumAuthConfig`], [`JvmPauseConfig`], [`MetricsProviderConfig`],
 //!   [`MultiAddressConfig`].
+//! - `log_config`: [`LogConfig`], [`LogLevel`], [`LogFormat`] (`zkrs.log.level`,
+//!   `zkrs.log.format`).
 //! - `myid`: [`read_myid`], the server id file.
 //! - `known_keys`: the keys ZooKeeper reads, to flag misspellings.
 //! - `error`, `warning`, `location`: [`ConfigError`], [`ConfigWarning`] and the [`Location`]
@@ -61,6 +63,7 @@ mod jvm_pause;
 mod known_keys;
 mod learner_type;
 mod location;
+mod log_config;
 mod metrics_provider;
 mod multi_address;
 mod myid;
@@ -82,6 +85,7 @@ pub use host_port::{HostPort, WILDCARD_HOST};
 pub use jvm_pause::JvmPauseConfig;
 pub use learner_type::LearnerType;
 pub use location::Location;
+pub use log_config::{LogConfig, LogFormat, LogLevel, LOG_FORMAT_KEY, LOG_LEVEL_KEY};
 pub use metrics_provider::{
     MetricsProviderConfig, DEFAULT_METRICS_PROVIDER, NULL_METRICS_PROVIDER,
     PROMETHEUS_METRICS_PROVIDER,

@@ -9,6 +9,7 @@ use crate::java;
 use crate::known_keys;
 use crate::learner_type::LearnerType;
 use crate::location::Location;
+use crate::log_config::{LogFormat, LogLevel, LOG_FORMAT_KEY, LOG_LEVEL_KEY};
 use crate::properties::{Properties, Property};
 use crate::quorum_verifier::{is_dynamic_key, parse_quorum, ParsedQuorum, QuorumVerifier};
 use crate::warning::{ConfigWarning, WarningKind};
@@ -263,6 +264,20 @@ impl<'a> Parser<'a> {
                     self.cfg.multi_address.reachability_check_enabled = self.boolean(p)?;
                 }
                 "oraclePath" => self.cfg.oracle_path = Some(p.value.clone()),
+                LOG_LEVEL_KEY => {
+                    let level = LogLevel::parse(&p.value).ok_or_else(|| {
+                        let value = p.value.clone();
+                        self.error(p, ErrorKind::InvalidLogLevel { value })
+                    })?;
+                    self.cfg.log.level = Some(level);
+                }
+                LOG_FORMAT_KEY => {
+                    let format = LogFormat::parse(&p.value).ok_or_else(|| {
+                        let value = p.value.clone();
+                        self.error(p, ErrorKind::InvalidLogFormat { value })
+                    })?;
+                    self.cfg.log.format = Some(format);
+                }
                 // server.N / group.N / weight.N / version: the quorum verifier reads them.
                 key if is_dynamic_key(key) => {}
                 "version" => {

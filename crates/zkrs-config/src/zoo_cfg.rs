@@ -8,6 +8,7 @@ use crate::host_port::HostPort;
 use crate::jvm_pause::JvmPauseConfig;
 use crate::learner_type::LearnerType;
 use crate::location::Location;
+use crate::log_config::LogConfig;
 use crate::metrics_provider::MetricsProviderConfig;
 use crate::multi_address::MultiAddressConfig;
 use crate::quorum_auth::QuorumAuthConfig;
@@ -110,6 +111,8 @@ pub struct ZooCfg {
     pub quorum_verifier: QuorumVerifier,
     /// The membership of an unfinished reconfiguration (`<config>.dynamic.next`), if any.
     pub last_seen_quorum_verifier: Option<QuorumVerifier>,
+    /// `zkrs.log.level` and `zkrs.log.format` (zkrs's own; not system properties).
+    pub log: LogConfig,
     /// Every other key, as the `zookeeper.<key>` system property ZooKeeper would set.
     pub system_properties: SystemProperties,
     server_id: Option<u64>,
@@ -161,6 +164,7 @@ impl ZooCfg {
             oracle_path: None,
             quorum_verifier: QuorumVerifier::majority(BTreeMap::new(), 0),
             last_seen_quorum_verifier: None,
+            log: LogConfig::default(),
             system_properties: SystemProperties::new(),
             server_id: None,
             warnings: Vec::new(),

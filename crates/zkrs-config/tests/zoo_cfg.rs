@@ -1071,3 +1071,29 @@ fn load_and_myid() {
     let cfg = ZooCfg::load(&standalone).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(cfg.server_id(), None);
 }
+
+#[test]
+fn log_keys_are_parsed_and_validated_with_their_line() {
+    let cfg = parse("dataDir=/d\nzkrs.log.level=warn\nzkrs.log.format=JSON\n");
+    assert_eq!(cfg.log.level, Some(zkrs_config::LogLevel::Warn));
+    assert_eq!(cfg.log.format, Some(zkrs_config::LogFormat::Json));
+    // zkrs's own keys: no unknown-key warning, and not system properties.
+    assert!(warning_kinds(&cfg).is_empty(), "{:?}", cfg.warnings());
+    assert_eq!(cfg.system_properties.get("zkrs.log.level"), None);
+    let cfg = parse("dataDir=/d\n");
+    assert_eq!(cfg.log, zkrs_config::LogConfig::default());
+
+    let e = parse_err("dataDir=/d\n\nzkrs.log.level=VERBOSE\n");
+    assert_eq!(
+        e.to_string(),
+        "conf/zoo.cfg:3: key 'zkrs.log.level': invalid log level 'VERBOSE': expected one of \
+         TRACE, DEBUG, INFO, WARN, ERROR"
+    );
+    assert!(matches!(e.kind(), ErrorKind::InvalidLogLevel { .. }));
+    let e = parse_err("zkrs.log.format=xml\ndataDir=/d\n");
+    assert_eq!(
+        e.to_string(),
+        "conf/zoo.cfg:1: key 'zkrs.log.format': invalid log format 'xml': expected 'text' or \
+         'json'"
+    );
+}

@@ -188,7 +188,8 @@ fn log_report(report: &RecoveryReport, tree: &DataTree, sessions: usize, elapsed
         tracing::warn!("skipped snapshot {}: {why}", path.display());
     }
     match &report.snapshot {
-        Some((path, zxid)) => tracing::info!("Snapshot loaded: 0x{zxid:x} from {}", path.display()),
+        // `FileSnap.deserialize`'s wording (logged before the read in ZooKeeper).
+        Some((path, _)) => tracing::info!("Reading snapshot {}", path.display()),
         None => tracing::info!("no snapshot found"),
     }
     if let Some(path) = &report.initialized_empty {
@@ -245,6 +246,13 @@ fn log_report(report: &RecoveryReport, tree: &DataTree, sessions: usize, elapsed
     for f in &report.ignored_files {
         tracing::debug!("ignoring {} (not a ZooKeeper file)", f.display());
     }
+    // `ZKDatabase.loadDataBase`'s wording, which operators grep for.
+    tracing::info!(
+        "Snapshot loaded in {} ms, highest zxid is 0x{:x}, digest is {}",
+        elapsed.as_millis(),
+        tree.last_processed_zxid(),
+        tree.digest()
+    );
     tracing::info!(
         "database loaded in {} ms: lastProcessedZxid 0x{:x}, {} znodes, {} sessions",
         elapsed.as_millis(),

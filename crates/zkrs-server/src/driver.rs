@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use tokio::sync::mpsc::{self, error::TrySendError};
 use zkrs_jute::{ClientFrame, ErrorCode, FourLetterWord, OpCode};
-use zkrs_session::{Clock, ConnId, Output, ServerCore};
+use zkrs_session::{Clock, ConnId, Notice, Output, ServerCore};
 
 use crate::config::ServerConfig;
 use crate::conn_entry::{connection_expiry, ConnEntry};
@@ -321,6 +321,40 @@ impl Driver {
         Ok(())
     }
 
+    /// Logs the core's session events in ZooKeeper's words (`ZooKeeperServer.expire`,
+    /// `finishSessionInit`).
+    fn log_notices(&mut self) {
+        while let Some(n) = self.core.poll_notice() {
+            let client = |conn: &ConnId| {
+                self.conns.get(conn).map_or_else(
+                    || "<closed>".to_owned(),
+                    |e| crate::java_fmt::socket_addr(e.remote),
+                )
+            };
+            match n {
+                Notice::SessionExpired {
+                    session_id,
+                    timeout_ms,
+                } => tracing::info!(
+                    "Expiring session 0x{session_id:x}, timeout of {timeout_ms}ms exceeded"
+                ),
+                Notice::SessionInvalid { conn, session_id } => tracing::info!(
+                    "Invalid session 0x{session_id:x} for client {}, probably expired",
+                    client(&conn)
+                ),
+                Notice::SessionEstablished {
+                    conn,
+                    session_id,
+                    timeout_ms,
+                } => tracing::debug!(
+                    "Established session 0x{session_id:x} with negotiated timeout {timeout_ms} \
+                     for client {}",
+                    client(&conn)
+                ),
+            }
+        }
+    }
+
     /// Hands a frozen view of the tree at its last applied txn to the snapshot thread.
     fn take_snapshot(&mut self) {
         if self.snapshotter.busy() {
@@ -332,11 +366,12 @@ impl Driver {
         let sessions = self.core.committed_sessions();
         let zxid = tree.last_processed_zxid();
         if self.snapshotter.start(tree, sessions, None) {
+            // `FileTxnSnapLog.save`'s wording, which operators grep for.
             tracing::info!(
-                "Creating new snapshot 0x{zxid:x} in {} (view taken in {} µs)",
-                self.snapshotter.dir().display(),
-                t.elapsed().as_micros()
+                "Snapshotting: 0x{zxid:x} to {}",
+                self.snapshotter.file_for(zxid).display()
             );
+            tracing::debug!("snapshot view taken in {} µs", t.elapsed().as_micros());
         }
     }
 
@@ -416,6 +451,18 @@ impl Driver {
 
     fn handle_closed(&mut self, conn: ConnId, _reason: &CloseReason) {
         if let Some(mut e) = self.conns.remove(&conn) {
+            // `NIOServerCnxn.closeSock`'s wording (DEBUG there too).
+            if tracing::enabled!(tracing::Level::DEBUG) {
+                let session = if e.session_id != 0 {
+                    format!("which had sessionid 0x{:x}", e.session_id)
+                } else {
+                    "(no session established for client)".to_owned()
+                };
+                tracing::debug!(
+                    "Closed socket connection for client {} {session}",
+                    crate::java_fmt::socket_addr(e.remote)
+                );
+            }
             let in_flight = e.drain_pending();
             self.throttle.release(&e.link.counters, in_flight);
             self.core.handle_connection_closed(conn);
@@ -522,6 +569,7 @@ impl Driver {
         // One clock read for the whole drain (the reply latencies are in milliseconds), not
         // two per reply.
         let now_mono_ms = self.clock.now().mono_ms;
+        self.log_notices();
         loop {
             while let Some(output) = self.core.poll_output() {
                 match output {

@@ -46,6 +46,15 @@ pub fn socket_addr(addr: SocketAddr) -> String {
     format!("/{}:{}", ip(addr.ip()), addr.port())
 }
 
+/// `InetSocketAddress.toString()` of a listening address: the wildcard prints as
+/// `0.0.0.0/0.0.0.0:2181` (`new InetSocketAddress(port)`), others as [`socket_addr`].
+pub fn listen_addr(addr: SocketAddr) -> String {
+    match addr.ip() {
+        IpAddr::V4(v4) if v4.is_unspecified() => format!("0.0.0.0/0.0.0.0:{}", addr.port()),
+        _ => socket_addr(addr),
+    }
+}
+
 /// `InetAddress.getHostAddress()`; the session layer's rendering, so `cons` and ACL ids agree.
 pub fn ip(ip: IpAddr) -> String {
     zkrs_session::auth::ip::java_host_address(ip)
@@ -83,5 +92,9 @@ mod tests {
             .parse()
             .unwrap_or_else(|_| unreachable!());
         assert_eq!(socket_addr(a), "/10.0.0.1:5");
+        let a: SocketAddr = "0.0.0.0:2181".parse().unwrap_or_else(|_| unreachable!());
+        assert_eq!(listen_addr(a), "0.0.0.0/0.0.0.0:2181");
+        let a: SocketAddr = "127.0.0.2:2181".parse().unwrap_or_else(|_| unreachable!());
+        assert_eq!(listen_addr(a), "/127.0.0.2:2181");
     }
 }

@@ -98,6 +98,8 @@ impl BoundServer {
         .map_err(bind_err)?;
         // As ZooKeeper's NIO factory does, so a restart does not wait out TIME_WAIT.
         socket.set_reuseaddr(true).map_err(bind_err)?;
+        // `NIOServerCnxnFactory.configure`'s wording.
+        tracing::info!("binding to port {}", crate::java_fmt::listen_addr(addr));
         socket.bind(addr).map_err(bind_err)?;
         let backlog = u32::try_from(config.client_port_listen_backlog)
             .ok()
@@ -290,8 +292,8 @@ fn start_storage(
         let zxid = s.view.last_processed_zxid();
         let written = snapshotter.start_startup(s.view, s.sessions, s.zxid_digest)?;
         tracing::info!(
-            "Snapshotting: 0x{zxid:x} to {} (in the background)",
-            snapshotter.dir().display()
+            "Snapshotting: 0x{zxid:x} to {}",
+            snapshotter.file_for(zxid).display()
         );
         Some(written)
     });
@@ -412,6 +414,8 @@ async fn start_quorum(
         },
         reconfig_flag: false,
         designated_leader: None,
+        election_started_ms: None,
+        logged_peer_state: None,
     }))
 }
 

@@ -173,6 +173,13 @@ impl Snapshotter {
     pub fn dir(&self) -> PathBuf {
         self.snap.dir().to_path_buf()
     }
+
+    /// The file a snapshot at `zxid` is written to (`snapshot.<zxid>[.gz|.snappy]`).
+    pub fn file_for(&self, zxid: i64) -> PathBuf {
+        self.snap
+            .dir()
+            .join(zkrs_storage::names::snapshot_name(zxid, self.compression))
+    }
 }
 
 /// Lowers this (snapshot) thread's CPU priority to the lowest niceness, so that on a busy

@@ -82,7 +82,15 @@ impl TxnLogWriter {
 
     fn append_inner(&mut self, batch: &[TxnEntry]) -> Result<(), StorageError> {
         for entry in batch {
+            let new_file = self.storage.txn_log().current_file().is_none();
             self.storage.append(entry)?;
+            if new_file {
+                // `FileTxnLog.append`'s wording, which operators grep for.
+                tracing::info!(
+                    "Creating new log file: {}",
+                    zkrs_storage::names::log_name(entry.header.zxid)
+                );
+            }
             self.txns += 1;
             self.last_zxid = Some(entry.header.zxid);
             self.trigger.count_txn();

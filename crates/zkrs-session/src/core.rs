@@ -38,6 +38,7 @@ use crate::connection::{ConnState, Connection, Held, Queued};
 use crate::core_role::{init_quorum_config_node, new_session_tracker, CoreRole};
 use crate::learner_front::LearnerFront;
 use crate::learner_requests::LearnerSyncs;
+use crate::notice::{Notice, NOTICE_LIMIT};
 use crate::output::Output;
 use crate::outstanding::OutstandingChanges;
 use crate::password::{check_passwd, generate_passwd, PASSWORD_LEN};
@@ -119,6 +120,8 @@ pub struct ServerCore {
     /// `NIOServerCnxnFactory.sessionMap`: the connection currently bound to each session.
     pub(crate) session_conns: HashMap<i64, ConnId>,
     pub(crate) outputs: VecDeque<Output>,
+    /// Session events for the driver's log (bounded, `crate::notice`).
+    pub(crate) notices: VecDeque<Notice>,
     /// `hzxid`: the last zxid handed out.
     pub(crate) hzxid: i64,
     pub(crate) outstanding: OutstandingChanges,
@@ -190,6 +193,7 @@ impl ServerCore {
             connections: BTreeMap::new(),
             session_conns: HashMap::new(),
             outputs: VecDeque::new(),
+            notices: VecDeque::new(),
             out_arena: BytesMut::with_capacity(OUT_ARENA_BLOCK),
             outstanding: OutstandingChanges::new(),
             in_flight: VecDeque::new(),
@@ -374,6 +378,7 @@ impl ServerCore {
             if self.sessions.is_local(id) {
                 // A local session expires here, without a txn (on a learner, only local
                 // sessions are scheduled).
+                self.notice_expired(id);
                 self.sessions.remove_session(id);
                 self.close_session_conn(id);
                 continue;
@@ -381,6 +386,7 @@ impl ServerCore {
             if self.role.is_learner() {
                 continue;
             }
+            self.notice_expired(id);
             self.submit_server_write(
                 Origin::Expiry,
                 id,
@@ -419,6 +425,27 @@ impl ServerCore {
                 self.release_learner_syncs(zxid);
             }
         }
+    }
+
+    /// The next session event to log (`crate::notice`).
+    pub fn poll_notice(&mut self) -> Option<Notice> {
+        self.notices.pop_front()
+    }
+
+    /// Queues `n` unless [`NOTICE_LIMIT`] are waiting.
+    pub(crate) fn notice(&mut self, n: Notice) {
+        if self.notices.len() < NOTICE_LIMIT {
+            self.notices.push_back(n);
+        }
+    }
+
+    /// Queues the expiry of session `id` (before it is removed).
+    pub(crate) fn notice_expired(&mut self, id: i64) {
+        let timeout_ms = self.sessions.get(id).map_or(0, |s| s.timeout_ms);
+        self.notice(Notice::SessionExpired {
+            session_id: id,
+            timeout_ms,
+        });
     }
 
     /// The next action for the driver.
@@ -526,11 +553,18 @@ impl ServerCore {
                 Some(self.read_only == ReadOnlyMode::Running)
             },
         };
+        let (session_id, timeout_ms) = (c.session_id, c.timeout_ms);
         self.send_with(conn, |out| resp.write_to(out));
         if !valid {
+            self.notice(Notice::SessionInvalid { conn, session_id });
             self.close_conn(conn);
             return;
         }
+        self.notice(Notice::SessionEstablished {
+            conn,
+            session_id,
+            timeout_ms,
+        });
         if let Some(c) = self.connections.get_mut(&conn) {
             c.state = ConnState::Established;
         }

@@ -40,6 +40,7 @@
 //! - `java`: JDK behaviour that shows on the wire (`java.util.Random`, hash-set orders).
 //! - `stats`: connection and server counters.
 //! - `output`: [`Output`], what the driver must do.
+//! - `notice`: [`Notice`], session events for the driver to log.
 //! - `clock`: [`Clock`], the time inputs (monotonic and wall milliseconds).
 //! - `config`: [`CoreConfig`], the settings the core needs, validated by the caller.
 
@@ -59,6 +60,7 @@ pub mod introspect;
 pub mod java;
 pub mod learner_front;
 pub mod learner_requests;
+pub mod notice;
 pub mod output;
 pub mod outstanding;
 pub mod password;
@@ -74,6 +76,7 @@ pub use config::CoreConfig;
 pub use core::{ConnId, ServerCore, ZxidDigest};
 pub use core_role::CoreRole;
 pub use introspect::{ConnectionInfo, SessionInfoView};
+pub use notice::Notice;
 pub use output::Output;
 pub use password::generate_passwd;
 pub use quorum_view::QuorumView;

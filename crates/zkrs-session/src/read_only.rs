@@ -127,6 +127,7 @@ impl ServerCore {
         }
         for id in self.sessions.expire_due(now.mono_ms) {
             if self.sessions.is_local(id) {
+                self.notice_expired(id);
                 self.sessions.remove_session(id);
                 self.close_session_conn(id);
             }

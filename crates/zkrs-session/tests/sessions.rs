@@ -364,3 +364,43 @@ impl AfterCommit for Harness {
         }
     }
 }
+
+/// The driver logs ZooKeeper's session lines from these notices.
+#[test]
+fn session_notices_for_the_log() {
+    use zkrs_session::Notice;
+    let mut h = Harness::new(Harness::default_config()); // tick 2000
+    let a = h.session_from("127.0.0.1:1", 4000);
+    let mut notices = Vec::new();
+    while let Some(n) = h.core.poll_notice() {
+        notices.push(n);
+    }
+    assert_eq!(
+        notices,
+        [Notice::SessionEstablished {
+            conn: a.conn,
+            session_id: a.session_id,
+            timeout_ms: 4000
+        }]
+    );
+    let (conn, _) = h.reconnect(a.session_id, &[1u8; 16], 0);
+    assert_eq!(
+        h.core.poll_notice(),
+        Some(Notice::SessionInvalid {
+            conn,
+            session_id: a.session_id
+        })
+    );
+    assert_eq!(h.core.poll_notice(), None);
+    h.now.mono_ms += 10_000;
+    h.core.handle_tick(h.now);
+    h.pump();
+    assert_eq!(
+        h.core.poll_notice(),
+        Some(Notice::SessionExpired {
+            session_id: a.session_id,
+            timeout_ms: 4000
+        })
+    );
+    assert_eq!(h.core.poll_notice(), None);
+}

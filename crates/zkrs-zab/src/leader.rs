@@ -211,6 +211,12 @@ impl Leader {
         self.phase
     }
 
+    /// The servers that acknowledged NEWLEADER (this leader included): the supporters
+    /// `Leader.lead` names once it has a quorum of them.
+    pub fn newleader_acks(&self) -> &BTreeSet<u64> {
+        &self.newleader_acks
+    }
+
     /// The epoch being established (valid once fixed).
     pub fn epoch(&self) -> i64 {
         self.epoch

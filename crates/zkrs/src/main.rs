@@ -2,7 +2,9 @@
 //!
 //! `zkrs server conf/zoo.cfg` runs a server in the foreground, as
 //! `java org.apache.zookeeper.server.quorum.QuorumPeerMain conf/zoo.cfg` does. It logs to
-//! stderr (`RUST_LOG` filters, default `info`) and stops gracefully on SIGTERM or SIGINT.
+//! stderr, as text in the shape of ZooKeeper's console pattern or as JSON, at the level
+//! `RUST_LOG`, `ZKRS_LOG_LEVEL`, `zkrs.log.level` or `ZOO_LOG4J_PROP` sets (default INFO;
+//! `logging`, `docs/logging.md`), and stops gracefully on SIGTERM or SIGINT.
 //!
 //! A configuration with `server.N` lines (or `standaloneEnabled=false`) makes it a quorum
 //! member: FastLeaderElection on the election port, then leader, follower or observer. With
@@ -21,8 +23,10 @@
 //!
 //! # Layout
 //!
-//! - `main`: the command line (clap), logging setup, signal handling, and the zoo.cfg →
-//!   `ServerConfig` step before `zkrs_server::run`.
+//! - `main`: the command line (clap), signal handling, and the zoo.cfg → `ServerConfig` step
+//!   before `zkrs_server::run`. zoo.cfg is read before logging starts (it may set the level
+//!   and format); a zoo.cfg that cannot be read is reported with logging from the environment.
+//! - `logging`: the level and format, and the two line formats.
 //! - `txnlog_dump`, `snapshot_dump`, `datadir_check`, `purge`: one tool each.
 //! - `format`: the text forms the tools share (times, op names, Jute CSV bodies, ACLs, stats).
 
@@ -38,7 +42,6 @@
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -46,6 +49,7 @@ use clap::{Parser, Subcommand};
 
 mod datadir_check;
 mod format;
+mod logging;
 mod purge;
 mod snapshot_dump;
 mod txnlog_dump;
@@ -132,7 +136,9 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    if !matches!(cli.command, Command::Server { .. }) {
+        logging::install_from_env();
+    }
     let tool = match cli.command {
         Command::Server { config } => return server(&config),
         Command::Leave { config } => return leave(&config),
@@ -165,15 +171,66 @@ fn main() -> ExitCode {
     }
 }
 
-/// Logs to stderr; `RUST_LOG` overrides the default `info`.
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+/// Reads zoo.cfg (with `myid`) and starts logging as it and the environment say. A zoo.cfg
+/// that cannot be read is returned as the error after logging started from the environment
+/// alone; a bad `ZKRS_LOG_*` value ends the start-up (exit 2).
+fn load_and_start_logging(path: &Path) -> Result<ZooCfg, ExitCode> {
+    let loaded = ZooCfg::load(path);
+    let Ok(cfg) = &loaded else {
+        logging::install_from_env();
+        tracing::info!("Reading configuration from: {}", path.display());
+        return loaded.map_err(invalid_config);
+    };
+    let env = |k: &str| std::env::var(k).ok();
+    let settings = match logging::resolve(&cfg.log, &env) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("zkrs: invalid configuration: {e}");
+            return Err(ExitCode::from(EXIT_INVALID_CONFIG));
+        }
+    };
+    // ZooKeeper's `[myid:N]` comes from the quorum peer; a standalone server shows `[myid:]`.
+    let myid = cfg.is_distributed().then(|| cfg.server_id()).flatten();
+    logging::install(&settings, myid);
+    tracing::info!("Reading configuration from: {}", path.display());
+    tracing::debug!(
+        "log level {} (from {:?}), format {}",
+        settings.filter,
+        settings.source,
+        settings.format
+    );
+    log_environment();
+    loaded.map_err(invalid_config)
+}
+
+/// ZooKeeper's `Server environment:` lines (`Environment.logEnv`), those that mean something
+/// without a JVM.
+fn log_environment() {
+    let read = |p: &str| {
+        std::fs::read_to_string(p)
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_else(|_| "<NA>".to_owned())
+    };
+    let var = |k: &str| std::env::var(k).unwrap_or_else(|_| "<NA>".to_owned());
+    let dir = std::env::current_dir()
+        .map(|d| d.display().to_string())
+        .unwrap_or_else(|_| "<NA>".to_owned());
+    let entries = [
+        (
+            "zookeeper.version",
+            zkrs_server::version::FULL_VERSION.to_owned(),
+        ),
+        ("host.name", read("/proc/sys/kernel/hostname")),
+        ("os.name", std::env::consts::OS.to_owned()),
+        ("os.arch", std::env::consts::ARCH.to_owned()),
+        ("os.version", read("/proc/sys/kernel/osrelease")),
+        ("user.name", var("USER")),
+        ("user.home", var("HOME")),
+        ("user.dir", dir),
+    ];
+    for (k, v) in entries {
+        tracing::info!("Server environment:{k}={v}");
+    }
 }
 
 fn invalid_config(e: impl std::fmt::Display) -> ExitCode {
@@ -184,9 +241,9 @@ fn invalid_config(e: impl std::fmt::Display) -> ExitCode {
 
 fn server(path: &Path) -> ExitCode {
     debug_assert!(VERSION.contains(ZOOKEEPER_VERSION));
-    let mut cfg = match ZooCfg::load(path) {
+    let mut cfg = match load_and_start_logging(path) {
         Ok(cfg) => cfg,
-        Err(e) => return invalid_config(e),
+        Err(code) => return code,
     };
     let auto = match AutoMembership::from_zoo_cfg(&cfg) {
         Ok(auto) => auto.map(MembershipAgent::new),

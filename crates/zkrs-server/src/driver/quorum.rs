@@ -103,6 +103,11 @@ pub struct QuorumState {
     pub reconfig_flag: bool,
     /// The leader a reconfig designated (`updateVote`), for that role change.
     pub designated_leader: Option<u64>,
+    /// When the current election round started (`QuorumPeer.start_fle`), for
+    /// `LEADER ELECTION TOOK`.
+    pub election_started_ms: Option<u64>,
+    /// The `Peer state changed:` state last logged (`getDetailedPeerState`).
+    pub logged_peer_state: Option<PeerState>,
 }
 
 /// Completions of the blocking work a quorum member asks for.
@@ -276,6 +281,10 @@ impl Driver {
             return;
         };
         q.role = Role::Looking;
+        self.log_peer_state();
+        let Some(q) = self.quorum.as_mut() else {
+            return;
+        };
         if std::mem::take(&mut q.reconfig_flag) {
             // `updateServerState` after a reconfig: straight to the new role.
             let leader = q
@@ -300,7 +309,15 @@ impl Driver {
             return;
         }
         q.designated_leader = None;
+        // `QuorumPeer.run` and `FastLeaderElection.lookForLeader`'s wording.
+        tracing::info!("LOOKING");
+        q.election_started_ms = Some(now_ms);
         q.fle.start_round(last, q.current_epoch, now_ms);
+        tracing::info!(
+            "New election. My id = {}, proposed zxid=0x{:x}",
+            q.zab.my_id,
+            q.fle.current_vote().zxid.raw()
+        );
         self.arm_read_only(now_ms);
     }
 
@@ -337,7 +354,31 @@ impl Driver {
             return;
         };
         match Notification::decode(&payload) {
-            Ok(n) => q.fle.handle_notification(from, n, now_ms),
+            Ok(n) => {
+                // FastLeaderElection's WorkerReceiver logs each voter's notification at INFO.
+                let voter = q
+                    .zab
+                    .verifier
+                    .servers()
+                    .get(&from)
+                    .is_some_and(|s| s.is_participant());
+                if voter {
+                    tracing::info!(
+                        "Notification: my state:{}; n.sid:{from}, n.state:{}, n.leader:{}, \
+                         n.round:0x{:x}, n.peerEpoch:0x{:x}, n.zxid:0x{:x}, message format \
+                         version:0x{:x}, n.config version:0x{:x}",
+                        q.fle.state(),
+                        n.state,
+                        n.leader,
+                        n.election_epoch,
+                        n.peer_epoch,
+                        n.zxid.raw(),
+                        n.version,
+                        config_version(n.config.as_deref())
+                    );
+                }
+                q.fle.handle_notification(from, n, now_ms)
+            }
             Err(e) => tracing::warn!("dropping a malformed notification from sid {from}: {e}"),
         }
     }
@@ -435,7 +476,7 @@ impl Driver {
                             tracing::info!("Getting a snapshot from leader 0x{z:x}")
                         }
                         Some(PacketType::Trunc) => {
-                            tracing::info!("Truncating log to get in sync with the leader 0x{z:x}")
+                            tracing::warn!("Truncating log to get in sync with the leader 0x{z:x}")
                         }
                         Some(PacketType::NewLeader) => {
                             // `Learner.syncWithLeader`: the marker lets a restart after the
@@ -544,6 +585,7 @@ impl Driver {
             any = true;
         }
         self.refresh_quorum_view();
+        self.log_peer_state();
         if let Some(q) = self.quorum.as_ref() {
             let gate = match q.role {
                 Role::Leading(_) => LearnerGate::Accept,
@@ -559,6 +601,19 @@ impl Driver {
         any
     }
 
+    /// `Peer state changed: <state>[ - <zab phase>][ - <sync mode>]` whenever that text
+    /// changes (`QuorumPeer.setPeerState`, `setZabState`, `setSyncMode`).
+    fn log_peer_state(&mut self) {
+        let Some(q) = self.quorum.as_mut() else {
+            return;
+        };
+        let state = PeerState::of(&q.role);
+        if q.logged_peer_state != Some(state) {
+            tracing::info!("Peer state changed: {state}");
+            q.logged_peer_state = Some(state);
+        }
+    }
+
     fn become_role(&mut self, state: ServerState, leader: i64) {
         let now_ms = self.clock.now().mono_ms;
         let last = Zxid(self.core.last_processed_zxid());
@@ -568,10 +623,28 @@ impl Driver {
         let leader_sid = u64::try_from(leader).unwrap_or_default();
         q.role_generation += 1;
         self.stats.quorum.decided(now_ms);
-        tracing::info!(
+        tracing::debug!(
             "election decided: {state:?}, leader {leader_sid} (logical clock {})",
             q.fle.logical_clock()
         );
+        // `QuorumPeer.run` names the role; Leader.lead and Follower.followLeader time the
+        // election (an observer does not, in 3.8). After a reconfig there was none: 0.
+        let took = q
+            .election_started_ms
+            .take()
+            .map_or(0, |t| now_ms.saturating_sub(t));
+        match state {
+            ServerState::Leading => {
+                tracing::info!("LEADING");
+                tracing::info!("LEADING - LEADER ELECTION TOOK - {took} MS");
+            }
+            ServerState::Following => {
+                tracing::info!("FOLLOWING");
+                tracing::info!("FOLLOWING - LEADER ELECTION TOOK - {took} MS");
+            }
+            ServerState::Observing => tracing::info!("OBSERVING"),
+            ServerState::Looking => {}
+        }
         match state {
             ServerState::Leading => {
                 self.core.set_role(CoreRole::Leader, self.clock.now());
@@ -950,6 +1023,14 @@ impl Driver {
                     Role::Leading(l) => {
                         // The epoch's txns are `epoch << 32 | n`.
                         self.core.set_zxid(Zxid::new(l.epoch(), 0).raw());
+                        let sids: Vec<String> =
+                            l.newleader_acks().iter().map(u64::to_string).collect();
+                        tracing::info!(
+                            "Have quorum of supporters, sids: [[{}]]; starting up and setting \
+                             last processed zxid: 0x{:x}",
+                            sids.join(", "),
+                            Zxid::new(l.epoch(), 0).raw()
+                        );
                         ("leader", ServerState::Leading)
                     }
                     Role::Observing(_) => ("observer", ServerState::Observing),
@@ -1077,6 +1158,91 @@ impl Driver {
             q.pending_reload = Some(PendingReload::Election);
         }
     }
+}
+
+/// `QuorumPeer.getDetailedPeerState`'s parts: state, ZAB phase (`None`: election) and sync
+/// mode, as the names it prints. Compared after every step, so it allocates nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerState {
+    state: &'static str,
+    phase: Option<&'static str>,
+    sync: Option<&'static str>,
+}
+
+impl PeerState {
+    /// The member's state in `role`. The sync mode shows while a learner synchronizes
+    /// (ZooKeeper sets it back to none at NEWLEADER).
+    fn of(role: &Role) -> PeerState {
+        use zkrs_zab::leader::LeaderPhase;
+        use zkrs_zab::learner::{LearnerPhase, SyncMode};
+        const LOOKING: PeerState = PeerState {
+            state: "looking",
+            phase: None,
+            sync: None,
+        };
+        match role {
+            Role::Looking => LOOKING,
+            Role::Leading(l) => {
+                let phase = match l.phase() {
+                    LeaderPhase::Discovery => "discovery",
+                    LeaderPhase::Synchronization => "synchronization",
+                    LeaderPhase::Broadcast => "broadcast",
+                    // Stepping down: the role ends with this step.
+                    LeaderPhase::Ended => return LOOKING,
+                };
+                PeerState {
+                    state: "leading",
+                    phase: Some(phase),
+                    sync: None,
+                }
+            }
+            Role::Following(l) | Role::Observing(l) => {
+                if l.phase() == LearnerPhase::Ended {
+                    return LOOKING;
+                }
+                let sync = if l.phase() == LearnerPhase::Synchronization {
+                    l.sync_mode().map(|m| match m {
+                        SyncMode::Diff => "diff",
+                        SyncMode::Snap => "snap",
+                        SyncMode::Trunc => "trunc",
+                    })
+                } else {
+                    None
+                };
+                PeerState {
+                    state: if matches!(role, Role::Observing(_)) {
+                        "observing"
+                    } else {
+                        "following"
+                    },
+                    phase: Some(learner_phase_name(l.phase())),
+                    sync,
+                }
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for PeerState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.state)?;
+        for part in [self.phase, self.sync].into_iter().flatten() {
+            write!(f, " - {part}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The `version=` of a notification's configuration text (0 without one), as
+/// `n.config version` shows it.
+fn config_version(config: Option<&[u8]>) -> i64 {
+    let Some(text) = config.and_then(|c| std::str::from_utf8(c).ok()) else {
+        return 0;
+    };
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix("version="))
+        .and_then(|v| i64::from_str_radix(v.trim(), 16).ok())
+        .unwrap_or(0)
 }
 
 /// The server id of the learner on connection `handler` (0 if unknown), for logs.
