@@ -150,9 +150,14 @@ fn data(
             Ok(mask) => j.put("tracemask", Json::Long(mask)),
             Err(e) => j.put("error", Json::Str(e)),
         },
+        // Only `ZooKeeperServerMain` hands the zoo.cfg text to its server; the quorum
+        // servers (leader, learners, read-only) get none, so a quorum member answers null.
         Command::InitialConfiguration => j.put(
             "initial_configuration",
-            Json::str(ctx.config.initial_config.clone()),
+            match ctx.quorum {
+                Some(_) => Json::Null,
+                None => Json::str(ctx.config.initial_config.clone()),
+            },
         ),
         Command::IsReadOnly => j.put("read_only", Json::Bool(ctx.core.is_read_only())),
         Command::LastSnapshot => {
