@@ -189,6 +189,18 @@ def fetch_all(m):
     return out
 
 
+def save_answers(name, answers):
+    """Writes what a node answered to target/observability/logs/answers-<name>.json."""
+    out = {}
+    for k, (status, ctype, body) in answers.items():
+        if isinstance(body, bytes):
+            body = body.decode("utf-8", "replace")
+        out[k] = {"status": status, "content_type": ctype, "body": body}
+    logs = WORK / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    (logs / f"answers-{name}.json").write_text(json.dumps(out, indent=1))
+
+
 # ------------------------------------------------------------------------- normalization
 
 
@@ -346,6 +358,7 @@ def standalone_pair():
             try:
                 time.sleep(0.5)
                 answers[kind] = (m, fetch_all(m), zk.client_id[0])
+                save_answers(f"{kind}-standalone", answers[kind][1])
             finally:
                 zk.stop()
                 zk.close()
@@ -374,6 +387,8 @@ def ensemble_pair():
                     "session": zk.client_id[0],
                     "ens": ens,
                 }
+                for role in ("leader", "follower", "observer"):
+                    save_answers(f"{kind}-{role}", answers[kind][role][1])
             finally:
                 zk.stop()
                 zk.close()
@@ -451,6 +466,9 @@ def test_ensemble_values_are_real(ensemble_pair):
         assert sorted(la["voting_view"][2]["current_config"]) == ["1", "2", "3"], kind
         assert la["observers"][2]["synced_observers"] == 1, kind
         assert [o["sid"] for o in la["observers"][2]["observers"]] == [observer.sid], kind
+        obs = la["observers"][2]["observers"][0]
+        assert obs["remote_socket_address"].startswith("/127.0.0.1:"), (kind, obs)
+        assert obs["established"] > 1_600_000_000_000, (kind, obs)
         assert "proposal_stats" in la["server_stats"][2], kind
         assert "proposal_stats" not in fa["server_stats"][2], kind
         assert [c["session_id"] for c in fa["connections"][2]["connections"]] == [sid], kind

@@ -105,10 +105,17 @@ impl Driver {
             Role::Leading(l) => l
                 .handlers()
                 .filter(|h| h.observer && h.forwarding)
-                .map(|h| ObserverView {
-                    sid: h.sid.unwrap_or(0),
-                    last_zxid: l.last_committed().raw(),
-                    ..ObserverView::default()
+                .map(|h| {
+                    let link = q.learner_links.get(&h.id);
+                    ObserverView {
+                        remote_socket_address: link
+                            .map(|(remote, _)| crate::java_fmt::socket_addr(*remote))
+                            .unwrap_or_default(),
+                        established_ms: link.map_or(0, |(_, ms)| *ms),
+                        sid: h.sid.unwrap_or(0),
+                        last_zxid: l.last_committed().raw(),
+                        ..ObserverView::default()
+                    }
                 })
                 .collect(),
             _ => Vec::new(),
