@@ -520,34 +520,16 @@ impl Driver {
         } else if self.config.four_letter_whitelist.is_word_allowed(word) {
             tracing::debug!(conn, ?remote, "processing {} command", word.name());
             match word {
-                FourLetterWord::Crst => self.core.reset_connection_stats(),
-                FourLetterWord::Srst => {
-                    self.core.reset_server_stats();
-                    self.stats.reset();
-                    self.limits.reset_counters();
-                }
+                FourLetterWord::Crst => self.reset_connection_stats(),
+                FourLetterWord::Srst => self.reset_server_stats(),
                 FourLetterWord::Stmk => {
                     if let Some(mask) = arg {
-                        self.trace_mask = mask;
+                        self.set_trace_mask(mask);
                     }
                 }
                 _ => {}
             }
-            let quorum = self.quorum_info(now.mono_ms);
-            let ctx = FourLetterContext {
-                core: CoreView::new(&self.core),
-                config: &self.config,
-                local_addr: self.local_addr,
-                conns: &self.conns,
-                stats: &self.stats,
-                limits: &self.limits,
-                throttle: &self.throttle,
-                now,
-                uptime_ms: self.clock.uptime_ms(),
-                trace_mask: self.trace_mask,
-                quorum: quorum.as_ref(),
-            };
-            four_letter::render(word, arg, &ctx)
+            self.with_four_letter_context(now, |ctx| four_letter::render(word, arg, ctx))
         } else {
             tracing::debug!(
                 conn,
@@ -559,6 +541,46 @@ impl Driver {
         };
         self.push_out(conn, Bytes::from(text));
         self.close(conn);
+    }
+
+    /// `crst` / `connection_stat_reset`: every connection's statistics.
+    fn reset_connection_stats(&mut self) {
+        self.core.reset_connection_stats();
+    }
+
+    /// `srst` / `stat_reset`: the server's statistics (`ServerStats.reset`).
+    fn reset_server_stats(&mut self) {
+        self.core.reset_server_stats();
+        self.stats.reset();
+        self.limits.reset_counters();
+    }
+
+    /// `stmk` / `set_trace_mask`.
+    fn set_trace_mask(&mut self, mask: i64) {
+        self.trace_mask = mask;
+    }
+
+    /// Runs `f` with the state the four-letter words and the AdminServer commands read.
+    fn with_four_letter_context<R>(
+        &self,
+        now: Clock,
+        f: impl FnOnce(&FourLetterContext<'_>) -> R,
+    ) -> R {
+        let quorum = self.quorum_info(now.mono_ms);
+        let ctx = FourLetterContext {
+            core: CoreView::new(&self.core),
+            config: &self.config,
+            local_addr: self.local_addr,
+            conns: &self.conns,
+            stats: &self.stats,
+            limits: &self.limits,
+            throttle: &self.throttle,
+            now,
+            uptime_ms: self.clock.uptime_ms(),
+            trace_mask: self.trace_mask,
+            quorum: quorum.as_ref(),
+        };
+        f(&ctx)
     }
 
     /// Carries out everything the core has asked for; txns go to the txn log thread in one

@@ -212,6 +212,18 @@ async fn admin_response(
             .await
             .unwrap_or_else(unavailable)
         }
+        AdminRoute::Ready => {
+            let (reply, rx) = oneshot::channel();
+            let ask = HttpCall::Admin {
+                name: admin::READY_CALL.to_string(),
+                params: Vec::new(),
+                reply,
+            };
+            call(calls, ask, rx)
+                .await
+                .unwrap_or_else(admin::not_ready_response)
+        }
+        AdminRoute::Live => admin::live_response(!calls.is_closed()),
     }
 }
 

@@ -393,6 +393,7 @@ async fn start_quorum(
         peer_tx,
         peer_rx,
         learner_writers: BTreeMap::new(),
+        learner_links: BTreeMap::new(),
         leader_writer: None,
         proposed: VecDeque::new(),
         pending_reload: None,

@@ -71,6 +71,9 @@ pub struct QuorumState {
     pub peer_tx: mpsc::Sender<PeerEvent>,
     pub peer_rx: mpsc::Receiver<PeerEvent>,
     pub learner_writers: BTreeMap<HandlerId, mpsc::Sender<LinkWrite>>,
+    /// Each learner connection's remote address and accept time (wall ms), for the
+    /// AdminServer's `observers`; pruned to the live connections at every accept.
+    pub learner_links: BTreeMap<HandlerId, (std::net::SocketAddr, i64)>,
     pub leader_writer: Option<mpsc::Sender<LinkWrite>>,
     /// Entries proposed by the leader and not yet handed to the txn log.
     pub proposed: VecDeque<TxnEntry>,
@@ -451,6 +454,12 @@ impl Driver {
                 Role::Leading(l) => {
                     tracing::info!("learner connection {handler} from {remote}");
                     q.learner_writers.insert(handler, writer);
+                    let writers = &q.learner_writers;
+                    q.learner_links.retain(|h, _| writers.contains_key(h));
+                    let wall_ms = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+                    q.learner_links.insert(handler, (remote, wall_ms));
                     l.handle_learner_connected(handler, now_ms);
                 }
                 // Not leading: the connection is dropped (its writer queue with it).
@@ -1150,6 +1159,7 @@ impl Driver {
                 l.shutdown(reason);
             }
             q.learner_writers.clear();
+            q.learner_links.clear();
             q.leader_writer = None;
             q.proposed.clear();
             q.role = Role::Looking;

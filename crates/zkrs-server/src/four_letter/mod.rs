@@ -19,6 +19,10 @@ pub(crate) mod mntr;
 mod stat;
 mod watches;
 
+pub(crate) use conf::dir_size;
+pub(crate) use envi::environment;
+pub(crate) use stat::{interest_ops, shown_zxid};
+
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 

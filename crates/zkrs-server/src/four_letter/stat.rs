@@ -41,18 +41,7 @@ pub fn srvr(ctx: &FourLetterContext<'_>, with_clients: bool) -> String {
     let _ = writeln!(out, "Sent: {}", c.packets_sent);
     let _ = writeln!(out, "Connections: {}", ctx.core.num_alive_connections());
     let _ = writeln!(out, "Outstanding: {}", ctx.core.outstanding_requests());
-    let _ = writeln!(
-        out,
-        "Zxid: 0x{}",
-        java_fmt::hex(
-            ctx.quorum
-                .as_ref()
-                .and_then(|q| q.leader.as_ref())
-                .and_then(|l| l.established_zxid)
-                .map_or(ctx.core.last_processed_zxid(), |z| z
-                    .max(ctx.core.last_processed_zxid()))
-        )
-    );
+    let _ = writeln!(out, "Zxid: 0x{}", java_fmt::hex(shown_zxid(ctx)));
     let _ = writeln!(out, "Mode: {}", ctx.core.mode());
     let _ = writeln!(out, "Node count: {}", ctx.core.node_count());
     if let Some(l) = ctx.quorum.as_ref().and_then(|q| q.leader.as_ref()) {
@@ -60,6 +49,18 @@ pub fn srvr(ctx: &FourLetterContext<'_>, with_clients: bool) -> String {
         let _ = writeln!(out, "Proposal sizes last/min/max: {last}/{min}/{max}");
     }
     out
+}
+
+/// The zxid `srvr` shows: the last processed one, or on an established leader at least
+/// `epoch << 32`.
+pub(crate) fn shown_zxid(ctx: &FourLetterContext<'_>) -> i64 {
+    ctx.quorum
+        .as_ref()
+        .and_then(|q| q.leader.as_ref())
+        .and_then(|l| l.established_zxid)
+        .map_or(ctx.core.last_processed_zxid(), |z| {
+            z.max(ctx.core.last_processed_zxid())
+        })
 }
 
 /// `cons`: every connection in full, then an empty line.
@@ -89,7 +90,7 @@ fn connection_info(out: &mut String, ctx: &FourLetterContext<'_>, e: &ConnEntry,
     }
     let _ = write!(
         out,
-        " {}[{}](queued={queued},recved={recved},sent={sent}",
+        " {}[{:x}](queued={queued},recved={recved},sent={sent}",
         java_fmt::socket_addr(e.remote),
         interest_ops(ctx, e),
     );
@@ -121,10 +122,11 @@ fn connection_info(out: &mut String, ctx: &FourLetterContext<'_>, e: &ConnEntry,
 }
 
 /// The NIO interest set: 0 for a four-letter-word connection (its key is cancelled) or one
-/// being closed; read unless throttled; write while replies are queued. Printed in hex.
-fn interest_ops(ctx: &FourLetterContext<'_>, e: &ConnEntry) -> String {
+/// being closed; read unless throttled; write while replies are queued (`cons` prints it in
+/// hex, the AdminServer as a number).
+pub(crate) fn interest_ops(ctx: &FourLetterContext<'_>, e: &ConnEntry) -> u32 {
     if e.four_letter || e.closing {
-        return "0".to_string();
+        return 0;
     }
     let mut ops = 0;
     if !ctx.throttle.must_wait(&e.link.counters) {
@@ -138,5 +140,5 @@ fn interest_ops(ctx: &FourLetterContext<'_>, e: &ConnEntry) -> String {
     {
         ops |= OP_WRITE;
     }
-    format!("{ops:x}")
+    ops
 }
