@@ -445,6 +445,30 @@ impl Driver {
         }
     }
 
+    /// Runs `f` on the [`FourLetterContext`] of the server's current state: what the
+    /// four-letter words, the AdminServer and the metrics exposition read.
+    pub(crate) fn with_four_letter_context<R>(
+        &self,
+        now: Clock,
+        f: impl FnOnce(&FourLetterContext<'_>) -> R,
+    ) -> R {
+        let quorum = self.quorum_info(now.mono_ms);
+        let ctx = FourLetterContext {
+            core: CoreView::new(&self.core),
+            config: &self.config,
+            local_addr: self.local_addr,
+            conns: &self.conns,
+            stats: &self.stats,
+            limits: &self.limits,
+            throttle: &self.throttle,
+            now,
+            uptime_ms: self.clock.uptime_ms(),
+            trace_mask: self.trace_mask,
+            quorum: quorum.as_ref(),
+        };
+        f(&ctx)
+    }
+
     fn four_letter(&mut self, conn: ConnId, word: FourLetterWord, arg: Option<i64>, now: Clock) {
         let remote = self.conns.get(&conn).map(|e| e.remote);
         // ZooKeeper counts the word as a packet received before running it.
@@ -478,21 +502,7 @@ impl Driver {
                 }
                 _ => {}
             }
-            let quorum = self.quorum_info(now.mono_ms);
-            let ctx = FourLetterContext {
-                core: CoreView::new(&self.core),
-                config: &self.config,
-                local_addr: self.local_addr,
-                conns: &self.conns,
-                stats: &self.stats,
-                limits: &self.limits,
-                throttle: &self.throttle,
-                now,
-                uptime_ms: self.clock.uptime_ms(),
-                trace_mask: self.trace_mask,
-                quorum: quorum.as_ref(),
-            };
-            four_letter::render(word, arg, &ctx)
+            self.with_four_letter_context(now, |ctx| four_letter::render(word, arg, ctx))
         } else {
             tracing::debug!(
                 conn,

@@ -73,6 +73,7 @@ mod http_servers;
 mod java_fmt;
 mod listener;
 mod persister;
+mod process_stats;
 mod purger;
 pub mod quorum_cnx_manager;
 mod quorum_link;

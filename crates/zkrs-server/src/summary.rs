@@ -13,8 +13,11 @@ pub struct Summary {
     total: u64,
     min: u64,
     max: u64,
-    /// `Some` for an ADVANCED summary (p50/p95/p99/p999); the most recent samples.
-    samples: Option<VecDeque<u64>>,
+    /// ADVANCED (p50/p95/p99/p999 in `mntr`)?
+    advanced: bool,
+    /// The most recent samples: the percentiles of an ADVANCED summary, and the quantiles of
+    /// the Prometheus exposition (which has a median for BASIC summaries too).
+    samples: VecDeque<u64>,
 }
 
 impl Summary {
@@ -25,14 +28,15 @@ impl Summary {
             total: 0,
             min: u64::MAX,
             max: 0,
-            samples: None,
+            advanced: false,
+            samples: VecDeque::new(),
         }
     }
 
     /// An ADVANCED summary: BASIC plus p50, p95, p99, p999.
     pub fn advanced() -> Summary {
         Summary {
-            samples: Some(VecDeque::new()),
+            advanced: true,
             ..Summary::basic()
         }
     }
@@ -43,12 +47,10 @@ impl Summary {
         self.total = self.total.saturating_add(value);
         self.min = self.min.min(value);
         self.max = self.max.max(value);
-        if let Some(samples) = &mut self.samples {
-            if samples.len() == SAMPLES_MAX {
-                samples.pop_front();
-            }
-            samples.push_back(value);
+        if self.samples.len() == SAMPLES_MAX {
+            self.samples.pop_front();
         }
+        self.samples.push_back(value);
     }
 
     pub fn count(&self) -> u64 {
@@ -83,18 +85,15 @@ impl Summary {
 
     /// True for an ADVANCED summary.
     pub fn is_advanced(&self) -> bool {
-        self.samples.is_some()
+        self.advanced
     }
 
-    /// The `q` quantile (0..=1) of the recent samples; 0 when empty.
+    /// The `q` quantile (0..=1) of the recent samples (BASIC summaries too); 0 when empty.
     pub fn percentile(&self, q: f64) -> u64 {
-        let Some(samples) = &self.samples else {
-            return 0;
-        };
-        if samples.is_empty() {
+        if self.samples.is_empty() {
             return 0;
         }
-        let mut sorted: Vec<u64> = samples.iter().copied().collect();
+        let mut sorted: Vec<u64> = self.samples.iter().copied().collect();
         sorted.sort_unstable();
         let rank = (q * sorted.len() as f64).ceil() as usize;
         sorted[rank.clamp(1, sorted.len()) - 1]
@@ -122,5 +121,15 @@ mod tests {
         assert_eq!(s.avg(), 1.1429);
         assert_eq!(s.percentile(0.5), 1);
         assert_eq!(s.percentile(0.999), 5);
+    }
+
+    #[test]
+    fn basic_summaries_have_a_median() {
+        let mut s = Summary::basic();
+        for v in [3, 1, 2] {
+            s.add(v);
+        }
+        assert!(!s.is_advanced());
+        assert_eq!(s.percentile(0.5), 2);
     }
 }
