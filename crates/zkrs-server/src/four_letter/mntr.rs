@@ -236,7 +236,8 @@ pub fn metrics(ctx: &FourLetterContext<'_>) -> Vec<(String, MetricValue)> {
 }
 
 /// `version`, `server_state`, and `peer_state` (third, as in 3.8.0's output) on a quorum
-/// member; a read-only member's server is not a `QuorumZooKeeperServer`.
+/// member, then `observer_master_id` on an observer; a read-only member's server is not a
+/// `QuorumZooKeeperServer`.
 fn header(ctx: &FourLetterContext<'_>) -> Vec<(String, MetricValue)> {
     let mut out = vec![
         (
@@ -253,6 +254,10 @@ fn header(ctx: &FourLetterContext<'_>) -> Vec<(String, MetricValue)> {
             "peer_state".to_string(),
             MetricValue::Text(q.peer_state.clone()),
         ));
+        // `ObserverZooKeeperServer.dumpMonitorValues`.
+        if let Some(id) = q.observer_master_id {
+            out.push(("observer_master_id".to_string(), long(id)));
+        }
     }
     out
 }

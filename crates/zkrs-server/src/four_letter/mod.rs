@@ -73,6 +73,8 @@ pub struct QuorumInfo {
     pub membership: String,
     /// Only on the leader.
     pub leader: Option<LeaderInfo>,
+    /// An observer's learner master (the leader's sid): `mntr`'s `zk_observer_master_id`.
+    pub observer_master_id: Option<u64>,
 }
 
 /// The leader-only figures.
