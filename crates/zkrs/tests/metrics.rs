@@ -19,6 +19,7 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 const IO_WAIT: Duration = Duration::from_secs(10);
@@ -34,9 +35,32 @@ fn read_capture(rel: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// A bindable port below the kernel's ephemeral range (so no outgoing connection takes it
+/// before the server binds), never handed out twice in this process; bounded attempts.
 fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|t| {
+            t.split_whitespace()
+                .next()
+                .and_then(|p| p.parse::<u64>().ok())
+        })
+        .unwrap_or(32768);
+    let hi = low.min(32768);
+    let lo = hi.saturating_sub(12000).max(10000);
+    let seed = u64::from(std::process::id()).wrapping_mul(7919);
+    for _ in 0..5000 {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = lo + (seed + n * 7) % (hi - lo);
+        let Ok(port) = u16::try_from(port) else {
+            continue;
+        };
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port in {lo}..{hi}");
 }
 
 /// Processes killed (by their handle) when the test ends, however it ends.
