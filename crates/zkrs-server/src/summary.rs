@@ -90,13 +90,22 @@ impl Summary {
 
     /// The `q` quantile (0..=1) of the recent samples (BASIC summaries too); 0 when empty.
     pub fn percentile(&self, q: f64) -> u64 {
+        self.percentiles(&[q]).first().copied().unwrap_or(0)
+    }
+
+    /// The quantiles `qs` of the recent samples, sorting them once; 0s when empty.
+    pub fn percentiles(&self, qs: &[f64]) -> Vec<u64> {
         if self.samples.is_empty() {
-            return 0;
+            return vec![0; qs.len()];
         }
         let mut sorted: Vec<u64> = self.samples.iter().copied().collect();
         sorted.sort_unstable();
-        let rank = (q * sorted.len() as f64).ceil() as usize;
-        sorted[rank.clamp(1, sorted.len()) - 1]
+        qs.iter()
+            .map(|q| {
+                let rank = (q * sorted.len() as f64).ceil() as usize;
+                sorted[rank.clamp(1, sorted.len()) - 1]
+            })
+            .collect()
     }
 }
 
@@ -131,5 +140,7 @@ mod tests {
         }
         assert!(!s.is_advanced());
         assert_eq!(s.percentile(0.5), 2);
+        assert_eq!(s.percentiles(&[0.5, 0.9, 0.99]), vec![2, 3, 3]);
+        assert_eq!(Summary::basic().percentiles(&[0.5]), vec![0]);
     }
 }

@@ -133,17 +133,14 @@ fn quorum_gauge(ctx: &FourLetterContext<'_>, name: &str) -> Option<f64> {
 }
 
 fn summary_value(family: &Family, s: &Summary) -> SummaryValue {
+    if s.count() == 0 {
+        return SummaryValue::empty(family.quantiles.len());
+    }
     SummaryValue {
-        quantiles: family
-            .quantiles
-            .iter()
-            .map(|q| {
-                if s.count() == 0 {
-                    f64::NAN
-                } else {
-                    s.percentile(*q) as f64
-                }
-            })
+        quantiles: s
+            .percentiles(family.quantiles)
+            .into_iter()
+            .map(|v| v as f64)
             .collect(),
         count: s.count() as f64,
         sum: s.sum() as f64,
