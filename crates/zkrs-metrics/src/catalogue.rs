@@ -1,7 +1,8 @@
 //! [`CATALOGUE`]: every family ZooKeeper 3.8.0 with `PrometheusMetricsProvider` exports, except
 //! the `jvm_*` collectors, in the order a 3.8.0 leader printed them
-//! (`tests/observability/captures-3.8.0/ensemble-leader/leader/metrics.txt`; that order is the
-//! iteration order of simpleclient's registry, so it is stable for a given set of families).
+//! (`tests/observability/captures-3.8.0/ensemble-leader/leader/metrics.txt`). Java's order is
+//! the hash order of simpleclient's registry and differs between the captures (roles, runs);
+//! zkrs keeps this one fixed. No scraper depends on it.
 //!
 //! `jvm_pause_time_ms` is ZooKeeper's own summary (`ServerMetrics.JVM_PAUSE_TIME`, fed by
 //! `JvmPauseMonitor`, off by default), not a JVM collector, so it is here.
