@@ -224,8 +224,12 @@ async fn metrics_response(
         return HttpResponse::new(404, Some(HTML), jetty_not_found(&request.path));
     }
     match request.method.as_str() {
-        // Jetty echoes a TRACE on this port (observed on 3.8.0).
-        "TRACE" => HttpResponse::new(200, Some("message/http"), head.to_vec()),
+        // Jetty echoes a TRACE on this port (observed on 3.8.0): the request line and
+        // headers, each ending in CRLF, without the empty line that ends the head.
+        "TRACE" => {
+            let echo = head.strip_suffix(b"\r\n").unwrap_or(head);
+            HttpResponse::new(200, Some("message/http"), echo.to_vec())
+        }
         "GET" | "POST" | "HEAD" => {
             let names = request
                 .query

@@ -377,7 +377,10 @@ fn standalone_exposition_and_mntr_match_zookeeper_3_8_0() {
     }
     let (status, ct, body) = http(port, "TRACE", "/metrics").expect("trace");
     assert_eq!((status, ct.as_str()), (200, "message/http"));
-    assert!(body.starts_with("TRACE /metrics HTTP/1.0\r\n"), "{body}");
+    assert_eq!(
+        body,
+        format!("TRACE /metrics HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n")
+    );
 
     // exportJvmInfo=false: no process_* families.
     procs.kill(0);
