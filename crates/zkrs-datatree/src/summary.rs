@@ -102,15 +102,24 @@ impl Summary {
         self.count == 0
     }
 
-    /// The `q` quantile (0..=1) of the recent samples; 0 when empty.
+    /// The `q` quantile (0..=1) of the recent samples (BASIC summaries too); 0 when empty.
     pub fn percentile(&self, q: f64) -> u64 {
+        self.percentiles(&[q]).first().copied().unwrap_or(0)
+    }
+
+    /// The quantiles `qs` of the recent samples, sorting them once; 0s when empty.
+    pub fn percentiles(&self, qs: &[f64]) -> Vec<u64> {
         if self.samples.is_empty() {
-            return 0;
+            return vec![0; qs.len()];
         }
         let mut sorted: Vec<u64> = self.samples.iter().copied().collect();
         sorted.sort_unstable();
-        let rank = (q * sorted.len() as f64).ceil() as usize;
-        sorted[rank.clamp(1, sorted.len()) - 1]
+        qs.iter()
+            .map(|q| {
+                let rank = (q * sorted.len() as f64).ceil() as usize;
+                sorted[rank.clamp(1, sorted.len()) - 1]
+            })
+            .collect()
     }
 }
 
@@ -135,5 +144,17 @@ mod tests {
         assert_eq!(s.avg(), 1.1429);
         assert_eq!(s.percentile(0.5), 1);
         assert_eq!(s.percentile(0.999), 5);
+    }
+
+    #[test]
+    fn basic_summaries_have_a_median() {
+        let mut s = Summary::basic();
+        for v in [3, 1, 2] {
+            s.add(v);
+        }
+        assert!(!s.is_advanced());
+        assert_eq!(s.percentile(0.5), 2);
+        assert_eq!(s.percentiles(&[0.5, 0.9, 0.99]), vec![2, 3, 3]);
+        assert_eq!(Summary::basic().percentiles(&[0.5]), vec![0]);
     }
 }

@@ -54,6 +54,11 @@ impl<'a> CoreView<'a> {
         self.core.is_read_only()
     }
 
+    /// Clients are served (a quorum member has a quorum; always true standalone).
+    pub fn is_serving(&self) -> bool {
+        self.core.is_serving()
+    }
+
     pub fn last_processed_zxid(&self) -> i64 {
         self.core.last_processed_zxid()
     }

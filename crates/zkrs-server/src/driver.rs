@@ -500,6 +500,30 @@ impl Driver {
         }
     }
 
+    /// Runs `f` on the [`FourLetterContext`] of the server's current state: what the
+    /// four-letter words, the AdminServer and the metrics exposition read.
+    pub(crate) fn with_four_letter_context<R>(
+        &self,
+        now: Clock,
+        f: impl FnOnce(&FourLetterContext<'_>) -> R,
+    ) -> R {
+        let quorum = self.quorum_info(now.mono_ms);
+        let ctx = FourLetterContext {
+            core: CoreView::new(&self.core),
+            config: &self.config,
+            local_addr: self.local_addr,
+            conns: &self.conns,
+            stats: &self.stats,
+            limits: &self.limits,
+            throttle: &self.throttle,
+            now,
+            uptime_ms: self.clock.uptime_ms(),
+            trace_mask: self.trace_mask,
+            quorum: quorum.as_ref(),
+        };
+        f(&ctx)
+    }
+
     fn four_letter(&mut self, conn: ConnId, word: FourLetterWord, arg: Option<i64>, now: Clock) {
         let remote = self.conns.get(&conn).map(|e| e.remote);
         // ZooKeeper counts the word as a packet received before running it.
@@ -558,29 +582,6 @@ impl Driver {
     /// `stmk` / `set_trace_mask`.
     fn set_trace_mask(&mut self, mask: i64) {
         self.trace_mask = mask;
-    }
-
-    /// Runs `f` with the state the four-letter words and the AdminServer commands read.
-    fn with_four_letter_context<R>(
-        &self,
-        now: Clock,
-        f: impl FnOnce(&FourLetterContext<'_>) -> R,
-    ) -> R {
-        let quorum = self.quorum_info(now.mono_ms);
-        let ctx = FourLetterContext {
-            core: CoreView::new(&self.core),
-            config: &self.config,
-            local_addr: self.local_addr,
-            conns: &self.conns,
-            stats: &self.stats,
-            limits: &self.limits,
-            throttle: &self.throttle,
-            now,
-            uptime_ms: self.clock.uptime_ms(),
-            trace_mask: self.trace_mask,
-            quorum: quorum.as_ref(),
-        };
-        f(&ctx)
     }
 
     /// Carries out everything the core has asked for; txns go to the txn log thread in one

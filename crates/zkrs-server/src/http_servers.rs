@@ -233,11 +233,15 @@ async fn metrics_response(
     calls: &mpsc::Sender<HttpCall>,
 ) -> HttpResponse {
     if request.path != "/metrics" {
-        return HttpResponse::new(404, Some(HTML), "");
+        return HttpResponse::new(404, Some(HTML), jetty_not_found(&request.path));
     }
     match request.method.as_str() {
-        // Jetty echoes a TRACE on this port (observed on 3.8.0).
-        "TRACE" => HttpResponse::new(200, Some("message/http"), head.to_vec()),
+        // Jetty echoes a TRACE on this port (observed on 3.8.0): the request line and
+        // headers, each ending in CRLF, without the empty line that ends the head.
+        "TRACE" => {
+            let echo = head.strip_suffix(b"\r\n").unwrap_or(head);
+            HttpResponse::new(200, Some("message/http"), echo.to_vec())
+        }
         "GET" | "POST" | "HEAD" => {
             let names = request
                 .query
@@ -278,6 +282,22 @@ fn error_page(status: u16, _remote: SocketAddr) -> String {
     format!(
         "<html><body><h2>HTTP ERROR {status} {}</h2></body></html>\n",
         reason(status)
+    )
+}
+
+/// Jetty 9.4's 404 page (`ErrorHandler`, what the metrics port answers off `/metrics`).
+fn jetty_not_found(path: &str) -> String {
+    let uri = path
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    format!(
+        "<html>\n<head>\n<meta http-equiv=\"Content-Type\" content=\"text/html;charset=ISO-8859-1\"/>\n\
+         <title>Error 404 Not Found</title>\n</head>\n<body><h2>HTTP ERROR 404 Not Found</h2>\n\
+         <table>\n<tr><th>URI:</th><td>{uri}</td></tr>\n<tr><th>STATUS:</th><td>404</td></tr>\n\
+         <tr><th>MESSAGE:</th><td>Not Found</td></tr>\n\
+         <tr><th>SERVLET:</th><td>org.eclipse.jetty.servlet.ServletHandler$Default404Servlet</td></tr>\n\
+         </table>\n\n</body>\n</html>\n"
     )
 }
 
@@ -492,6 +512,11 @@ mod tests {
             ])
         );
         assert_eq!(percent_decode("%zz"), None);
+        assert_eq!(
+            parse_query("name%5B%5D=znode_count"),
+            Some(vec![("name[]".into(), "znode_count".into())])
+        );
+        assert!(jetty_not_found("/<x>").contains("<tr><th>URI:</th><td>/&lt;x&gt;</td></tr>"));
         assert_eq!(percent_decode("%"), None);
         assert_eq!(
             percent_decode("/commands/ruok"),

@@ -2,36 +2,9 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-/// `Double.toString(v)`: `0.0`, `1.0238`, `1.0E7`, `1.0E-4`.
+/// `Double.toString(v)`: `0.0`, `1.0238`, `1.0E7`, `1.0E-4` (zkrs-metrics' `java_double`).
 pub fn double(v: f64) -> String {
-    if v.is_nan() {
-        return "NaN".to_string();
-    }
-    if v.is_infinite() {
-        return if v > 0.0 { "Infinity" } else { "-Infinity" }.to_string();
-    }
-    if v == 0.0 {
-        return if v.is_sign_negative() { "-0.0" } else { "0.0" }.to_string();
-    }
-    let abs = v.abs();
-    if (1e-3..1e7).contains(&abs) {
-        let s = format!("{v}");
-        if s.contains('.') {
-            s
-        } else {
-            format!("{s}.0")
-        }
-    } else {
-        // Rust's shortest `{:e}` is `1.2345e-4`; Java writes `1.2345E-4` and always keeps a
-        // fractional digit in the mantissa.
-        let s = format!("{v:e}");
-        let (mantissa, exp) = s.split_once('e').unwrap_or((s.as_str(), "0"));
-        if mantissa.contains('.') {
-            format!("{mantissa}E{exp}")
-        } else {
-            format!("{mantissa}.0E{exp}")
-        }
-    }
+    zkrs_metrics::java_double(v)
 }
 
 /// `Long.toHexString(v)`: lowercase, no padding, two's complement for negative values.

@@ -46,7 +46,9 @@
 //! - `snapshotter`: `Snapshotter`, background snapshots; `purger`: `Purger`, autopurge.
 //! - `storage_config`: [`StorageConfig`], the storage settings from zoo.cfg.
 //! - `four_letter`: rendering of every four-letter word; `core_view`: `CoreView`, the core
-//!   accessors it reads.
+//!   accessors it reads. `four_letter::prometheus`: the Prometheus provider's families and
+//!   values (the `/metrics` exposition via `zkrs-metrics`, and `mntr` in that form);
+//!   `process_stats`: `ProcessStats`, the `process_*` values from `/proc`.
 //! - `quorum_cnx_manager`: `QuorumCnxManager`, the election-port connections to other servers.
 //! - `quorum_link`: `QuorumLink`, one learner-port connection's reader and writer tasks;
 //!   `driver::quorum`: the quorum member's election, role engines and their outputs.
@@ -73,6 +75,7 @@ mod http_servers;
 mod java_fmt;
 mod listener;
 mod persister;
+mod process_stats;
 mod purger;
 pub mod quorum_cnx_manager;
 mod quorum_link;

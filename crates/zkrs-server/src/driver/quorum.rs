@@ -1110,6 +1110,10 @@ impl Driver {
             peer_type: u8::from(me.is_some_and(|s| !s.is_participant())),
             membership: q.zab.verifier.to_config_string(),
             leader,
+            observer_master_id: match &q.role {
+                Role::Observing(l) => Some(l.leader_sid()),
+                _ => None,
+            },
         })
     }
 

@@ -188,27 +188,21 @@ const SUMMARIES: &[(&str, bool)] = &[
 ];
 
 /// Every `(key, value)` pair, in output order, without the `zk_` prefix (the AdminServer's
-/// `monitor` command will reuse this).
+/// `monitor` command maps the same list to JSON).
+///
+/// With `PrometheusMetricsProvider` configured: `version`, `server_state`, `peer_state` (quorum
+/// members), then one pair per sample of the `/metrics` exposition, keyed by the sample name
+/// with its labels (`readlatency{quantile="0.5"}`), every value a double (the provider's
+/// `dump()`). Otherwise the default provider's keys.
 pub fn metrics(ctx: &FourLetterContext<'_>) -> Vec<(String, MetricValue)> {
-    let mut out = vec![
-        (
-            "version".to_string(),
-            MetricValue::Text(FULL_VERSION.to_string()),
-        ),
-        (
-            "server_state".to_string(),
-            MetricValue::Text(ctx.core.mode().to_string()),
-        ),
-    ];
+    if ctx.config.metrics_provider.is_prometheus() {
+        let mut out = header(ctx);
+        out.extend(super::prometheus::dump(ctx));
+        return out;
+    }
+    let mut out = header(ctx);
     // A read-only member's server is not a `QuorumZooKeeperServer`: no quorum keys.
     let quorum_server = ctx.quorum.filter(|_| !ctx.core.is_read_only());
-    if let Some(q) = quorum_server {
-        // Third, as in 3.8.0's output.
-        out.push((
-            "peer_state".to_string(),
-            MetricValue::Text(q.peer_state.clone()),
-        ));
-    }
     for key in FLAT_KEYS {
         out.push((key.to_string(), metric_values::flat_value(ctx, key)));
         if *key == "non_mtls_local_conn_count" {
@@ -262,6 +256,33 @@ pub fn metrics(ctx: &FourLetterContext<'_>) -> Vec<(String, MetricValue)> {
     ] {
         for (ns, summary) in metric_values::labelled_summaries(ctx, name) {
             push_summary(&mut out, &format!("{ns}_{name}"), summary);
+        }
+    }
+    out
+}
+
+/// `version`, `server_state`, and `peer_state` (third, as in 3.8.0's output) on a quorum
+/// member, then `observer_master_id` on an observer; a read-only member's server is not a
+/// `QuorumZooKeeperServer`.
+fn header(ctx: &FourLetterContext<'_>) -> Vec<(String, MetricValue)> {
+    let mut out = vec![
+        (
+            "version".to_string(),
+            MetricValue::Text(FULL_VERSION.to_string()),
+        ),
+        (
+            "server_state".to_string(),
+            MetricValue::Text(ctx.core.mode().to_string()),
+        ),
+    ];
+    if let Some(q) = ctx.quorum.filter(|_| !ctx.core.is_read_only()) {
+        out.push((
+            "peer_state".to_string(),
+            MetricValue::Text(q.peer_state.clone()),
+        ));
+        // `ObserverZooKeeperServer.dumpMonitorValues`.
+        if let Some(id) = q.observer_master_id {
+            out.push(("observer_master_id".to_string(), long(id)));
         }
     }
     out

@@ -9,13 +9,15 @@
 //! - `watches`: `wchs`, `wchc`, `wchp` (`WatchManager`).
 //! - `dump`: `dump` (`SessionTrackerImpl`, `DataTree.dumpEphemerals`, NIO connection dump).
 //! - `envi`: `envi` (`Environment.list`).
-//! - `mntr`: `mntr` (`MonitorCommand` + the default metrics provider).
+//! - `mntr`: `mntr` (`MonitorCommand` + the default metrics provider, or the Prometheus
+//!   provider's samples from `prometheus`, which also renders the `/metrics` exposition).
 
 mod conf;
 mod dump;
 mod envi;
 pub(crate) mod metric_values;
 pub(crate) mod mntr;
+pub(crate) mod prometheus;
 mod stat;
 mod watches;
 
@@ -75,6 +77,8 @@ pub struct QuorumInfo {
     pub membership: String,
     /// Only on the leader.
     pub leader: Option<LeaderInfo>,
+    /// An observer's learner master (the leader's sid): `mntr`'s `zk_observer_master_id`.
+    pub observer_master_id: Option<u64>,
 }
 
 /// The leader-only figures.
