@@ -7,7 +7,7 @@
 # median of each variant and on/off (and off/baseline) (docs/performance.md, "Metrics on").
 #
 #   benches/metrics_overhead.sh                        # 3 pairs, --scale 0.25 (~10-15 min)
-#   benches/metrics_overhead.sh --pairs 1 --scale 0.02 # smoke run
+#   benches/metrics_overhead.sh --pairs 1 --quick      # smoke run (compare.sh --quick)
 #   benches/metrics_overhead.sh --baseline-bin /path/to/old/zkrs --out DIR --no-build
 #
 # Every process started here is stopped by pid; every wait is bounded.
@@ -18,12 +18,14 @@ PAIRS=3
 SCALE=0.25
 OUT=""
 BUILD=1
+QUICK=0
 BASELINE=""
 METRICS_PORT=${ZKRS_METRICS_BENCH_PORT:-23779}
 while [ $# -gt 0 ]; do
     case "$1" in
         --pairs) PAIRS=$2; shift ;;
         --scale) SCALE=$2; shift ;;
+        --quick) QUICK=1 ;;
         --out) OUT=$2; shift ;;
         --no-build) BUILD=0 ;;
         --baseline-bin) BASELINE=$2; shift ;;
@@ -33,6 +35,11 @@ while [ $# -gt 0 ]; do
     shift
 done
 OUT=${OUT:-$ROOT/target/bench/metrics-overhead-$(date +%Y%m%d-%H%M%S)}
+if [ "$QUICK" = 1 ]; then
+    SIZE=(--quick)
+else
+    SIZE=(--rounds 1 --scale "$SCALE")
+fi
 mkdir -p "$OUT"
 if [ "$BUILD" = 1 ]; then
     (cd "$ROOT" && cargo build --release --locked -p zkrs -p zkrs-bench)
@@ -68,17 +75,17 @@ metricsProvider.httpPort=$METRICS_PORT"
 for i in $(seq 1 "$PAIRS"); do
     if [ -n "$BASELINE" ]; then
         echo "== round $i/$PAIRS: baseline binary $BASELINE"
-        ZKRS_BIN="$BASELINE" "$ROOT/benches/compare.sh" --only zkrs --no-build --rounds 1 \
-            --scale "$SCALE" --out "$OUT/base-$i" > "$OUT/base-$i.txt"
+        ZKRS_BIN="$BASELINE" "$ROOT/benches/compare.sh" --only zkrs --no-build "${SIZE[@]}" \
+            --out "$OUT/base-$i" > "$OUT/base-$i.txt"
     fi
     echo "== pair $i/$PAIRS: metrics off"
-    "$ROOT/benches/compare.sh" --only zkrs --no-build --rounds 1 --scale "$SCALE" \
+    "$ROOT/benches/compare.sh" --only zkrs --no-build "${SIZE[@]}" \
         --out "$OUT/off-$i" > "$OUT/off-$i.txt"
     echo "== pair $i/$PAIRS: metrics on (scraped every second)"
     scraper "$OUT/on-$i.scrapes" &
     SCRAPER_PID=$!
-    ZKRS_EXTRA_CFG="$METRICS_CFG" "$ROOT/benches/compare.sh" --only zkrs --no-build --rounds 1 \
-        --scale "$SCALE" --out "$OUT/on-$i" > "$OUT/on-$i.txt"
+    ZKRS_EXTRA_CFG="$METRICS_CFG" "$ROOT/benches/compare.sh" --only zkrs --no-build \
+        "${SIZE[@]}" --out "$OUT/on-$i" > "$OUT/on-$i.txt"
     stop_scraper
     echo "   scrapes answered: $(cat "$OUT/on-$i.scrapes" 2>/dev/null || echo 0)"
 done

@@ -80,6 +80,12 @@ tests/crash/run.sh
 echo "== quorum: all-zkrs, all-Java (3.8) and mixed ensembles on loopback"
 ZKRS_BIN=release tests/quorum/run.sh --no-build
 
+echo "== observability: AdminServer vs Java 3.8, Prometheus /metrics with a real Prometheus, logs"
+# tests/observability/run.sh: every AdminServer command compared key by key with Java 3.8's,
+# /ready and /live; /metrics and mntr values after the captures' workload and the dashboard's
+# PromQL through a real Prometheus; ZooKeeper's log lines, JSON lines and level knobs.
+ZKRS_BIN=release tests/observability/run.sh --no-build
+
 echo "== benchmark smoke: load generator against zkrs and Apache ZooKeeper (tiny counts)"
 cargo build --release --locked -p zkrs-bench
 smoke_out="target/bench/compare-smoke"
@@ -87,9 +93,11 @@ rm -rf "$smoke_out"
 benches/compare.sh --quick --no-build --out "$smoke_out"
 # 3-member ensembles, Java vs zkrs (docs/performance.md, "Ensembles"): smoke run.
 target/conformance-venv/bin/python benches/ensemble.py --quick --out target/bench/ensemble-smoke
+# The metrics' cost (docs/performance.md, "Metrics on"): smoke run of the off/on comparison.
+benches/metrics_overhead.sh --pairs 1 --quick --no-build --out target/bench/metrics-overhead-smoke
 # The pooling of runs that docs/performance.md uses: it must read what compare.sh writes.
 pooled=$(benches/pool.py "$smoke_out" "$smoke_out")
 grep -q '^| start-up to first session, empty (ms) |' <<<"$pooled"
 
 # Every step above exits non-zero on a failure (set -e), so reaching here means all passed.
-echo "suites (cargo test, differential, conformance, kazoo restart, kazoo reconfig, kazoo read-only, ensemble follower, interop, crash, quorum, bench smoke): 11 passed, 0 failed"
+echo "suites (cargo test, differential, conformance, kazoo restart, kazoo reconfig, kazoo read-only, ensemble follower, interop, crash, quorum, observability, bench smoke): 12 passed, 0 failed"

@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# AdminServer end-to-end tests: Apache ZooKeeper 3.8 (Debian) and zkrs side by side, each as a
-# standalone server and as a 3-member ensemble, with the AdminServer on; every command, alias,
-# bad path and method compared key by key (tests/observability/test_admin_server.py).
+# Observability end to end (issue 13):
+# - test_admin_server.py: the AdminServer of Apache ZooKeeper 3.8 (Debian) and of zkrs side by
+#   side, standalone and as a 3-member ensemble (+ observer); every command, alias, bad path and
+#   method compared key by key after the same workload; /ready and /live.
+# - test_metrics.py: zkrs with the Prometheus provider (standalone, 3 members) after the
+#   captures' workload, values checked against what it did; a real Prometheus server running
+#   the dashboard and alert queries of dashboard-queries.json.
+# - test_logs.py: ZooKeeper's INFO lines, the JSON format, the level knobs.
 #
 #   tests/observability/run.sh [--only PATTERN] [--keep] [--no-build] [--timeout SECONDS]
 #                              [--install-only]
@@ -14,7 +19,7 @@
 #
 # ZKRS_BIN=release (default) | debug | /path/to/zkrs selects the binary. Installs what it needs
 # (apt: zookeeper + jars, libservlet-api-java and libjetty9-java — without servlet-api.jar on
-# the classpath Debian's ZooKeeper serves no AdminServer —, a JDK; the venv
+# the classpath Debian's ZooKeeper serves no AdminServer —, prometheus, a JDK; the venv
 # target/conformance-venv) through tests/lib/install.sh. The harness is tests/quorum/
 # ensemble.py: every server is started by it and stopped by pid; loopback (127.0.0.1) only.
 # Ends with `observability: N passed, M failed, K skipped`; exits non-zero on a failure.
@@ -65,14 +70,14 @@ sweep_pids() {
         pid="$(head -n 1 "$f" 2>/dev/null)"
         dir="$(dirname "$f")"
         case "$pid" in ''|*[!0-9]*) rm -f "$f"; continue ;; esac
-        cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)"
+        cmd="$( { tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null || true)"
         if [ -n "$cmd" ] && [[ "$cmd" == *"$dir/zoo.cfg"* ]]; then
             kill -CONT "$pid" 2>/dev/null
             kill -KILL "$pid" 2>/dev/null
             log "killed leftover server pid $pid ($dir)"
         fi
         rm -f "$f"
-    done < <(find "$WORK" -mindepth 3 -maxdepth 3 -name pid -path "*/s*/pid" 2>/dev/null)
+    done < <(find "$WORK" -mindepth 3 -maxdepth 4 -name pid -path "*/s*/pid" 2>/dev/null)
 }
 
 PYTEST_PID=""
@@ -93,13 +98,13 @@ trap 'exit 143' TERM
 mkdir -p "$LOGS"
 rm -f "$LOGS"/*
 sweep_pids
-rm -rf "$WORK"/test_*
+rm -rf "$WORK"/test_* "$WORK"/metrics "$WORK"/logs-suite
 
 APT_LOCK_TIMEOUT="${APT_LOCK_TIMEOUT:-600}"
 # shellcheck source=../lib/install.sh
 . "$ROOT/tests/lib/install.sh"
 ensure_debs --jdk zookeeper libzookeeper-java libnetty-java liblog4j1.2-java libslf4j-java \
-    libservlet-api-java libjetty9-java
+    libservlet-api-java libjetty9-java prometheus
 for j in zookeeper.jar zookeeper-jute.jar netty-codec.jar netty-resolver.jar slf4j-log4j12.jar \
     log4j-1.2.jar servlet-api.jar; do
     [ -e "/usr/share/java/$j" ] || die "/usr/share/java/$j is missing"
@@ -125,6 +130,7 @@ fi
 
 export ZKRS_EXE
 export QUORUM_WORK="$WORK"
+export METRICS_WORK="$WORK/metrics" LOGS_WORK="$WORK/logs-suite"
 # Debian's zookeeper.jar pulls Jetty through its manifest; the servlet API must be added.
 export ZK_SERVER_CP="/usr/share/java/zookeeper.jar:/usr/share/java/zookeeper-jute.jar:/usr/share/java/netty-codec.jar:/usr/share/java/netty-resolver.jar:/usr/share/java/slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar:/usr/share/java/servlet-api.jar"
 [ "$KEEP" = 1 ] && export QUORUM_KEEP=1
@@ -138,7 +144,7 @@ log "pytest tests/observability (limit ${TIMEOUT} s)"
 (
     cd "$HERE" || exit 2
     exec timeout -k 30 "$TIMEOUT" "$VENV/bin/python" -m pytest "${PYTEST_ARGS[@]}" \
-        test_admin_server.py
+        test_admin_server.py test_metrics.py test_logs.py
 ) 2>&1 </dev/null | tee "$LOGS/pytest.log" &
 PYTEST_PID=$!
 wait "$PYTEST_PID"

@@ -1,5 +1,5 @@
 """zkrs's log: the lines operators grep for, in ZooKeeper 3.8's words, the JSON format and
-the level knobs (docs/logging.md). Run by tests/observability/run_logs.sh.
+the level knobs (docs/logging.md). Run by tests/observability/run.sh.
 
 - a 3-member zkrs ensemble: each member logs exactly one of LEADING/FOLLOWING (one leader),
   the election-took line, `Peer state changed: ... - broadcast`, `New election. My id = N`;

@@ -1,6 +1,6 @@
 """zkrs's Prometheus endpoint under the captures' workload, and a real Prometheus scraping it.
 
-tests/observability/run_metrics.sh runs this (pytest, the venv target/conformance-venv).
+tests/observability/run.sh runs this (pytest, the venv target/conformance-venv).
 
 - A standalone zkrs and a 3-member zkrs ensemble, both with
   `metricsProvider.className=...PrometheusMetricsProvider`, on 127.0.0.1.
