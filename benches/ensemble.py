@@ -8,13 +8,17 @@ For each kind, one ensemble (started with tests/quorum/ensemble.py) and these sc
   process per member, run at the same time; ops/s summed);
 - mixed: 90% getData / 10% setData, the same way;
 - seq-set: one session, one request at a time (p50/p99 latency of a replicated write);
+- kind `zkrs+metrics`: zkrs members with the Prometheus provider on (each its own port) and
+  every member's /metrics scraped once a second during the run, as a Prometheus server would;
+  compared with plain `zkrs`, it shows what the metrics cost (docs/performance.md).
 - failover: a client writes in a loop (one create at a time, through a follower); the leader is
   killed (-9); the time from the kill to the first acknowledged write (this includes the
   client library's reconnect back-off: kazoo waits 0.1, 0.2, 0.4, ... s between attempts), and
   to both remaining members answering `srvr` as leader and follower (polled every 5 ms from
   the kill, the server-side failover), is measured `--failovers` times.
 
-Usage: benches/ensemble.py [--quick] [--kinds java,zkrs] [--scenarios LIST] [--failovers N]
+Usage: benches/ensemble.py [--quick] [--kinds java,zkrs[,zkrs+metrics]] [--scenarios LIST]
+       [--failovers N] [--rounds N]
        [--out DIR]
 Writes DIR/results.json and prints a table. `--quick` is a smoke run (tiny counts).
 """
@@ -122,12 +126,59 @@ def failover(ens, rounds):
     return out
 
 
+class Scraper:
+    """GETs every member's /metrics once a second until stopped (bounded per request)."""
+
+    def __init__(self, urls):
+        self.urls = urls
+        self.stop_event = threading.Event()
+        self.ok = 0
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self):
+        import urllib.request
+        while not self.stop_event.wait(1.0):
+            for url in self.urls:
+                try:
+                    with urllib.request.urlopen(url, timeout=2) as r:
+                        r.read()
+                        self.ok += 1
+                except OSError:
+                    pass
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop_event.set()
+        if self.thread.ident is not None:
+            self.thread.join(timeout=5)
+
+
 def run_kind(kind, quick, out_dir, scenarios=("create", "set", "mixed", "seq_set", "failover"),
              failovers=5):
-    ens = E.Ensemble(f"bench-{kind}", [kind] * 3, tick_time=2000, init_limit=10, sync_limit=5,
-                     root=out_dir / "work")
+    member_cfg = None
+    urls = []
+    if kind == "zkrs+metrics":
+        ports = dict(zip((1, 2, 3), E.free_ports(3)))
+        urls = [f"http://{E.HOST}:{p}/metrics" for p in ports.values()]
+
+        def member_cfg(m):
+            return {
+                "metricsProvider.className":
+                    "org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider",
+                "metricsProvider.httpHost": m.host,
+                "metricsProvider.httpPort": ports[m.sid],
+            }
+    runs_as = "zkrs" if kind == "zkrs+metrics" else kind
+    ens = E.Ensemble(f"bench-{kind.replace('+', '-')}", [runs_as] * 3, tick_time=2000,
+                     init_limit=10, sync_limit=5, root=out_dir / "work", member_cfg=member_cfg)
+    scraper = Scraper(urls)
     try:
         ens.start()
+        if urls:
+            scraper.__enter__()
         members = list(ens)
         scale = 0.02 if quick else 1.0
         res = {"kind": kind}
@@ -142,8 +193,12 @@ def run_kind(kind, quick, out_dir, scenarios=("create", "set", "mixed", "seq_set
                                    label="q")
         if "failover" in scenarios:
             res["failover"] = failover(ens, 1 if quick else failovers)
+        if urls:
+            res["scrapes"] = scraper.ok
         return res
     finally:
+        if urls:
+            scraper.__exit__(None, None, None)
         ens.close(keep=False)
 
 
@@ -155,19 +210,43 @@ def median_of(results, scenario, field, fmt):
     return " | ".join(cells)
 
 
+def pooled(runs):
+    """The median of each figure over a kind's rounds (one round: that round)."""
+    out = {"kind": runs[0]["kind"], "rounds": len(runs)}
+    for key in ("create", "set", "mixed"):
+        vals = [r[key]["ops_per_sec"] for r in runs if key in r]
+        if vals:
+            out[key] = {"ops_per_sec": statistics.median(vals)}
+    p50 = [r["seq_set"]["p50_us"] for r in runs if "seq_set" in r]
+    if p50:
+        out["seq_set"] = {
+            "p50_us": statistics.median(p50),
+            "p99_us": statistics.median(r["seq_set"]["p99_us"] for r in runs if "seq_set" in r),
+        }
+    fo = [f for r in runs for f in r.get("failover", [])]
+    if fo:
+        out["failover"] = fo
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--kinds", default="java,zkrs")
     ap.add_argument("--scenarios", default="create,set,mixed,seq_set,failover")
     ap.add_argument("--failovers", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="run the kinds alternately this many times; the table shows medians")
     ap.add_argument("--out", default=str(ROOT / "target" / "bench" / "ensemble"))
     a = ap.parse_args()
     out_dir = Path(a.out).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     scenarios = tuple(a.scenarios.split(","))
-    results = [run_kind(k, a.quick, out_dir, scenarios, a.failovers)
-               for k in a.kinds.split(",")]
+    kinds = a.kinds.split(",")
+    raw = [run_kind(k, a.quick, out_dir, scenarios, a.failovers)
+           for _ in range(max(1, a.rounds)) for k in kinds]
+    (out_dir / "raw.json").write_text(json.dumps(raw, indent=1))
+    results = [pooled([r for r in raw if r["kind"] == k]) for k in kinds]
     (out_dir / "results.json").write_text(json.dumps(results, indent=1))
     print("| scenario | " + " | ".join(r["kind"] for r in results) + " |")
     print("|---|" + "---|" * len(results))
@@ -177,14 +256,14 @@ def main():
                   + " | ".join(f"{r[key]['ops_per_sec']:.0f}" for r in results) + " |")
     if all("seq_set" in r for r in results):
         print("| seq set p50 / p99 (µs) | " + " | ".join(
-            f"{r['seq_set']['p50_us']} / {r['seq_set']['p99_us']}" for r in results) + " |")
+            f"{r['seq_set']['p50_us']:.0f} / {r['seq_set']['p99_us']:.0f}" for r in results)
+            + " |")
     if all("failover" in r for r in results):
         print("| failover, kill -9 to first acknowledged write, median (s) | "
               + median_of(results, "failover", "first_ack_s", "{:.2f}") + " |")
         print("| failover, kill -9 to both members serving, median (s) | "
               + median_of(results, "failover", "serving_s", "{:.3f}") + " |")
     print(f"results: {out_dir / 'results.json'}")
-
 
 if __name__ == "__main__":
     main()

@@ -879,7 +879,8 @@ class Ensemble:
     tickTime/initLimit/syncLimit, dataDir, clientPort(+Address), `server.N=127.0.0.1:qp:ep
     [:observer];127.0.0.1:cp` for every member, 4lw.commands.whitelist=*,
     admin.enableServer=false, standaloneEnabled=false, reconfigEnabled=false,
-    peerType=observer for observers, snapCount if given, and `extra_cfg` (a dict; unknown
+    peerType=observer for observers, snapCount if given, `member_cfg(member)` (a dict per
+    member, e.g. its metrics port), and `extra_cfg` (a dict; unknown
     keys become `zookeeper.<key>` system properties in Java: e.g. {"commitLogCount": 100,
     "snapshotSizeFactor": -1}). `extra_cfg_by_kind` adds keys for one kind only.
     `java_props` (a dict) become `-Dkey=value` JVM flags of the Java members (properties
@@ -894,7 +895,7 @@ class Ensemble:
                  init_limit: int = 10, sync_limit: int = 5, snap_count: int | None = None,
                  extra_cfg: dict | None = None, extra_cfg_by_kind: dict | None = None,
                  proxied: bool = False, root: Path | None = None, reconfig: bool = False,
-                 java_props: dict | None = None):
+                 java_props: dict | None = None, member_cfg=None):
         self.name = _safe_name(name)
         self.dir = Path(root or WORK_ROOT) / self.name
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -908,6 +909,8 @@ class Ensemble:
         self.snap_count = snap_count
         self.extra_cfg = dict(extra_cfg or {})
         self.extra_cfg_by_kind = {k: dict(v) for k, v in (extra_cfg_by_kind or {}).items()}
+        # member_cfg(member) -> dict: keys for one member (e.g. its own metrics port).
+        self.member_cfg = member_cfg
         # reconfig=True: `reconfigEnabled=true`, and a member's zoo.cfg is written only until
         # the member rewrites it itself (`dynamicConfigFile=`); see add_member().
         self.reconfig = reconfig
@@ -993,6 +996,8 @@ class Ensemble:
             lines.append(f"snapCount={self.snap_count}")
         extra = dict(self.extra_cfg)
         extra.update(self.extra_cfg_by_kind.get(m.runs_as, {}))
+        if self.member_cfg is not None:
+            extra.update(self.member_cfg(m))
         for k, v in extra.items():
             lines.append(f"{k}={v}")
         auto = getattr(m, "auto", None)
@@ -1182,10 +1187,10 @@ class Ensemble:
                 mn = ld.mntr(timeout=2.0)
                 nf = sum(1 for m in ms if not m.is_observer) - 1
                 no = sum(1 for m in ms if m.is_observer)
-                if "zk_synced_followers" in mn and int(mn["zk_synced_followers"] or 0) < nf:
+                if "zk_synced_followers" in mn and int(float(mn["zk_synced_followers"] or 0)) < nf:
                     ok = False
                     last += f" (leader mntr: {mn['zk_synced_followers']} synced followers)"
-                if ok and "zk_synced_observers" in mn and int(mn["zk_synced_observers"] or 0) < no:
+                if ok and "zk_synced_observers" in mn and int(float(mn["zk_synced_observers"] or 0)) < no:
                     ok = False
                     last += f" (leader mntr: {mn['zk_synced_observers']} synced observers)"
                 if ok:

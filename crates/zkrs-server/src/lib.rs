@@ -35,8 +35,9 @@
 //! - `connection`: `Connection`, one client's read and write loops; `event`: `Event`, the
 //!   messages to the core task.
 //! - `driver`: `Driver`, the core task; `conn_entry`: `ConnEntry`, its per-connection record;
-//!   `wire_stats`: `WireStats`, the metrics only the shell can measure; `summary`: `Summary`,
-//!   ZooKeeper's avg/min/max counters.
+//!   `wire_stats`: `WireStats`, the metrics only the shell can measure; `quorum_stats`:
+//!   `QuorumStats`, a quorum member's election, sync and broadcast figures; `summary`:
+//!   `Summary`, ZooKeeper's avg/min/max counters.
 //! - `throttle`: `Throttle`, `globalOutstandingLimit` and write-queue back-pressure.
 //! - `database`: `Database`, the start-up load (restore, dead sessions, start-up snapshot).
 //! - `persister`: `Persister`, where `Output::Persist` goes: the core task's end of the txn
@@ -79,6 +80,7 @@ mod process_stats;
 mod purger;
 pub mod quorum_cnx_manager;
 mod quorum_link;
+mod quorum_stats;
 mod server;
 mod server_clock;
 mod snapshotter;
