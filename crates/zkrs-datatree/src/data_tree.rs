@@ -357,7 +357,7 @@ impl DataTree {
         if let Some(w) = watcher {
             self.child_watches.add_watch(path, w, WatcherMode::Standard);
         }
-        let names_len: usize = out.0.iter().map(|c| c.encode_utf16().count()).sum();
+        let names_len: usize = out.0.iter().map(|c| java_len(c)).sum();
         self.metrics.read(path, names_len as u64);
         Ok(out)
     }

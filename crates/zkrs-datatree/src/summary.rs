@@ -3,8 +3,6 @@
 //! provider prints p50..p999 of ADVANCED summaries; the Prometheus provider a median of every
 //! summary).
 
-use std::collections::VecDeque;
-
 /// Samples kept for an ADVANCED summary's percentiles (Dropwizard's uniform reservoir in
 /// ZooKeeper keeps 1028).
 const SAMPLES_MAX: usize = 1028;
@@ -20,8 +18,11 @@ pub struct Summary {
     max: u64,
     /// ADVANCED: p50/p95/p99/p999 in `mntr`, 0.5/0.9/0.99 quantiles in Prometheus.
     advanced: bool,
-    /// The most recent samples (allocated at the first one).
-    samples: VecDeque<u64>,
+    /// The most recent samples, a ring (allocated at the first one; order does not matter
+    /// for quantiles).
+    samples: Vec<u64>,
+    /// Where the next sample goes once the ring is full.
+    next: usize,
 }
 
 impl Summary {
@@ -33,7 +34,8 @@ impl Summary {
             min: u64::MAX,
             max: 0,
             advanced: false,
-            samples: VecDeque::new(),
+            samples: Vec::new(),
+            next: 0,
         }
     }
 
@@ -46,6 +48,7 @@ impl Summary {
     }
 
     /// Records one value.
+    #[inline]
     pub fn add(&mut self, value: u64) {
         self.count += 1;
         self.total = self.total.saturating_add(value);
@@ -56,10 +59,19 @@ impl Summary {
         } else {
             BASIC_SAMPLES_MAX
         };
-        if self.samples.len() == cap {
-            self.samples.pop_front();
+        if self.samples.len() < cap {
+            if self.samples.capacity() == 0 {
+                self.samples.reserve_exact(cap);
+            }
+            self.samples.push(value);
+        } else if let Some(slot) = self.samples.get_mut(self.next) {
+            *slot = value;
+            self.next = if self.next + 1 == cap {
+                0
+            } else {
+                self.next + 1
+            };
         }
-        self.samples.push_back(value);
     }
 
     pub fn count(&self) -> u64 {
@@ -112,7 +124,7 @@ impl Summary {
         if self.samples.is_empty() {
             return vec![0; qs.len()];
         }
-        let mut sorted: Vec<u64> = self.samples.iter().copied().collect();
+        let mut sorted: Vec<u64> = self.samples.clone();
         sorted.sort_unstable();
         qs.iter()
             .map(|q| {

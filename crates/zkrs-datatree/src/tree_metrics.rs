@@ -20,10 +20,10 @@ pub const NAMESPACES_MAX: usize = 4096;
 #[derive(Debug, Clone)]
 pub struct TreeMetrics {
     /// `write_per_namespace`: path length + data bytes of each create/setData/delete applied.
-    pub write_per_namespace: HashMap<String, Summary, foldhash::fast::RandomState>,
+    pub write_per_namespace: NamespaceSummaries,
     /// `read_per_namespace`: path length + bytes read + [`STAT_OVERHEAD_BYTES`] of each
     /// getData/exists/getChildren of an existing node.
-    pub read_per_namespace: HashMap<String, Summary, foldhash::fast::RandomState>,
+    pub read_per_namespace: NamespaceSummaries,
     /// `node_created_watch_count`: watchers reached per NodeCreated trigger that reached any.
     pub node_created_watch_count: Summary,
     /// `node_deleted_watch_count`.
@@ -37,8 +37,8 @@ pub struct TreeMetrics {
 impl Default for TreeMetrics {
     fn default() -> Self {
         TreeMetrics {
-            write_per_namespace: HashMap::default(),
-            read_per_namespace: HashMap::default(),
+            write_per_namespace: NamespaceSummaries::default(),
+            read_per_namespace: NamespaceSummaries::default(),
             node_created_watch_count: Summary::basic(),
             node_deleted_watch_count: Summary::basic(),
             node_changed_watch_count: Summary::basic(),
@@ -50,30 +50,87 @@ impl Default for TreeMetrics {
 /// `PathUtils.getTopNamespace`: `foo` for `/foo/a`, `None` for `/`.
 pub fn top_namespace(path: &str) -> Option<&str> {
     let rest = path.strip_prefix('/')?;
-    let top = rest.split('/').next().unwrap_or("");
+    // A byte scan: paths are short, and memchr's set-up costs more than it saves here.
+    let end = rest.bytes().position(|b| b == b'/').unwrap_or(rest.len());
+    let top = rest.get(..end)?;
     (!top.is_empty()).then_some(top)
+}
+
+/// One summary per namespace (a `SummarySet`), found by name through a hash index, with the
+/// last namespace used remembered: a run of requests on one namespace costs a comparison each.
+#[derive(Debug, Clone, Default)]
+pub struct NamespaceSummaries {
+    summaries: Vec<(String, Summary)>,
+    index: HashMap<String, usize, foldhash::fast::RandomState>,
+    last: usize,
+}
+
+impl NamespaceSummaries {
+    /// Adds `value` to `ns`'s summary (created BASIC on first use, up to [`NAMESPACES_MAX`]).
+    #[inline]
+    pub fn add(&mut self, ns: &str, value: u64) {
+        if let Some((name, s)) = self.summaries.get_mut(self.last) {
+            if name.as_bytes() == ns.as_bytes() {
+                s.add(value);
+                return;
+            }
+        }
+        self.add_slow(ns, value);
+    }
+
+    fn add_slow(&mut self, ns: &str, value: u64) {
+        let i = match self.index.get(ns) {
+            Some(&i) => i,
+            None if self.summaries.len() < NAMESPACES_MAX => {
+                let i = self.summaries.len();
+                self.summaries.push((ns.to_owned(), Summary::basic()));
+                self.index.insert(ns.to_owned(), i);
+                i
+            }
+            None => return,
+        };
+        self.last = i;
+        if let Some((_, s)) = self.summaries.get_mut(i) {
+            s.add(value);
+        }
+    }
+
+    /// The summary of `ns`, if it saw any traffic.
+    pub fn get(&self, ns: &str) -> Option<&Summary> {
+        let i = *self.index.get(ns)?;
+        self.summaries.get(i).map(|(_, s)| s)
+    }
+
+    /// Every namespace and its summary, in first-use order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Summary)> {
+        self.summaries.iter().map(|(n, s)| (n.as_str(), s))
+    }
+
+    pub fn len(&self) -> usize {
+        self.summaries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.summaries.is_empty()
+    }
 }
 
 impl TreeMetrics {
     /// `DataTree.updateWriteStat`.
+    #[inline]
     pub fn write(&mut self, path: &str, data_bytes: u64) {
         if let Some(ns) = top_namespace(path) {
-            add(
-                &mut self.write_per_namespace,
-                ns,
-                java_len(path) + data_bytes,
-            );
+            self.write_per_namespace
+                .add(ns, java_len(path) + data_bytes);
         }
     }
 
     /// `DataTree.updateReadStat`.
+    #[inline]
     pub fn read(&mut self, path: &str, bytes: u64) {
         if let Some(ns) = top_namespace(path) {
-            add(
-                &mut self.read_per_namespace,
-                ns,
-                java_len(path) + bytes + STAT_OVERHEAD_BYTES,
-            );
+            self.read_per_namespace
+                .add(ns, java_len(path) + bytes + STAT_OVERHEAD_BYTES);
         }
     }
 
@@ -91,24 +148,31 @@ impl TreeMetrics {
     }
 }
 
-fn add(map: &mut HashMap<String, Summary, foldhash::fast::RandomState>, ns: &str, value: u64) {
-    if let Some(s) = map.get_mut(ns) {
-        s.add(value);
-    } else if map.len() < NAMESPACES_MAX {
-        let mut s = Summary::basic();
-        s.add(value);
-        map.insert(ns.to_owned(), s);
-    }
-}
-
-/// `String.length()`: UTF-16 code units.
+/// `String.length()`: UTF-16 code units (the byte length of an ASCII path).
 fn java_len(s: &str) -> u64 {
-    s.encode_utf16().count() as u64
+    crate::path::java_len(s) as u64
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn namespace_summaries_switch_and_cap() {
+        let mut n = NamespaceSummaries::default();
+        for (ns, v) in [("a", 1), ("a", 2), ("b", 10), ("a", 3), ("b", 20)] {
+            n.add(ns, v);
+        }
+        assert_eq!(n.get("a").map(|s| (s.count(), s.sum())), Some((3, 6)));
+        assert_eq!(n.get("b").map(|s| (s.count(), s.sum())), Some((2, 30)));
+        assert_eq!(n.iter().map(|(k, _)| k).collect::<Vec<_>>(), vec!["a", "b"]);
+        for i in 0..NAMESPACES_MAX + 10 {
+            n.add(&format!("ns{i}"), 1);
+        }
+        assert_eq!(n.len(), NAMESPACES_MAX);
+        assert!(n.get("a").is_some());
+        assert_eq!(top_namespace("/ü/x"), Some("ü"));
+    }
 
     #[test]
     fn namespaces_and_sizes() {
@@ -118,10 +182,10 @@ mod tests {
         let mut m = TreeMetrics::default();
         // getChildren /bar with one child "c3": 4 + 2 + 68 (captured: 74).
         m.read("/bar", 2);
-        assert_eq!(m.read_per_namespace["bar"].sum(), 74);
+        assert_eq!(m.read_per_namespace.get("bar").map(Summary::sum), Some(74));
         // create /foo/a "a0": 6 + 2.
         m.write("/foo/a", 2);
-        assert_eq!(m.write_per_namespace["foo"].sum(), 8);
+        assert_eq!(m.write_per_namespace.get("foo").map(Summary::sum), Some(8));
         m.watchers_triggered(EventType::NodeDeleted, 2);
         m.watchers_triggered(EventType::None, 2);
         assert_eq!(m.node_deleted_watch_count.count(), 1);

@@ -305,11 +305,11 @@ fn tree_metrics_count_namespaces_watchers_and_quotas() {
     d.delete("/bar/c1");
     let m = d.tree.metrics();
     // DataTree.updateWriteStat: path length + data bytes (0 for a delete).
-    let foo = &m.write_per_namespace["foo"];
+    let foo = m.write_per_namespace.get("foo").unwrap();
     assert_eq!((foo.count(), foo.sum()), (3, (4 + 10) + (6 + 2) + (6 + 3)));
-    let bar = &m.write_per_namespace["bar"];
+    let bar = m.write_per_namespace.get("bar").unwrap();
     assert_eq!((bar.count(), bar.sum()), (3, 4 + (7 + 10) + 7));
-    assert!(m.write_per_namespace.contains_key("zookeeper"));
+    assert!(m.write_per_namespace.get("zookeeper").is_some());
     assert!(m.read_per_namespace.is_empty());
 
     // Reads: path + bytes + 68, only for nodes that exist.
@@ -317,7 +317,7 @@ fn tree_metrics_count_namespaces_watchers_and_quotas() {
     d.tree.get_data("/foo/a", Some(w)).unwrap();
     d.tree.get_children("/foo", Some(w)).unwrap();
     assert!(d.tree.get_data("/nope", None).is_err());
-    let foo_reads = &d.tree.metrics().read_per_namespace["foo"];
+    let foo_reads = d.tree.metrics().read_per_namespace.get("foo").unwrap();
     assert_eq!(
         (foo_reads.count(), foo_reads.sum()),
         (2, (6 + 3 + 68) + (4 + 1 + 68))

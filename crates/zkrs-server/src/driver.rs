@@ -598,7 +598,7 @@ impl Driver {
                 match output {
                     Output::Send { conn, frame } => self.send_frame(conn, frame, now_mono_ms),
                     Output::Close { conn } => self.close(conn),
-                    Output::Persist { entry } => self.route_persist(entry),
+                    Output::Persist { entry } => self.route_persist(entry, now_mono_ms),
                     Output::Forward {
                         session_id,
                         cxid,
@@ -758,11 +758,11 @@ impl Driver {
     /// Queues a close after what was queued before (the connection's batch is flushed first).
     /// Where a txn the core prepared goes: the txn log (standalone), or a proposal to the
     /// ensemble (leader). A learner prepares none (it forwards writes).
-    fn route_persist(&mut self, entry: zkrs_jute::TxnEntry) {
+    fn route_persist(&mut self, entry: zkrs_jute::TxnEntry, now_mono_ms: u64) {
         let Some(q) = self.quorum.as_mut() else {
             let queued = self.persister.queued();
-            let now_ms = self.clock.now().mono_ms;
-            self.stats.txn_queued(entry.header.zxid, queued, now_ms);
+            self.stats
+                .txn_queued(entry.header.zxid, queued, now_mono_ms);
             self.persister.append(entry);
             return;
         };

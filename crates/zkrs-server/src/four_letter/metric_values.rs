@@ -96,7 +96,7 @@ pub fn labelled_summaries<'a>(
         }
         _ => return Vec::new(),
     };
-    let mut out: Vec<(String, &'a Summary)> = map.iter().map(|(k, v)| (k.clone(), v)).collect();
+    let mut out: Vec<(String, &'a Summary)> = map.iter().map(|(k, v)| (k.to_owned(), v)).collect();
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out
 }
