@@ -21,44 +21,24 @@ Every server started here is stopped by pid; every wait is bounded.
 import argparse
 import json
 import os
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import threading
-import time
 import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TICK = os.sysconf("SC_CLK_TCK")
-HOST = "127.0.0.1"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
+from standalone_server import HOST, bench_run, prepare, stop, wait_ready  # noqa: E402
 
 
 def cpu_seconds(pid):
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     # utime and stime are fields 14 and 15 of stat(5); after the ")" they are the 12th/13th.
     return (int(fields[11]) + int(fields[12])) / TICK
-
-
-def wait_ready(port, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection((HOST, port), timeout=1) as s:
-                s.sendall(b"ruok")
-                if s.recv(4) == b"imok":
-                    return
-        except OSError:
-            time.sleep(0.01)
-    raise RuntimeError(f"server on {port} not ready after {timeout} s")
 
 
 class Scraper(threading.Thread):
@@ -80,26 +60,9 @@ class Scraper(threading.Thread):
 
 def run_variant(name, binary, metrics, bench, requests, work):
     d = work / name
-    shutil.rmtree(d, ignore_errors=True)
-    (d / "data").mkdir(parents=True)
-    port = free_port()
-    cfg = [
-        "tickTime=2000", f"dataDir={d / 'data'}", f"clientPort={port}",
-        f"clientPortAddress={HOST}", "maxClientCnxns=0", "admin.enableServer=false",
-        "4lw.commands.whitelist=*",
-    ]
-    mport = None
-    if metrics:
-        mport = free_port()
-        cfg += [
-            "metricsProvider.className="
-            "org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider",
-            f"metricsProvider.httpHost={HOST}", f"metricsProvider.httpPort={mport}",
-        ]
-    (d / "zoo.cfg").write_text("\n".join(cfg) + "\n")
+    cfg, port, mport = prepare(d, metrics)
     log = open(d / "server.log", "wb")
-    p = subprocess.Popen([str(binary), "server", str(d / "zoo.cfg")], stdout=log,
-                         stderr=subprocess.STDOUT)
+    p = subprocess.Popen([str(binary), "server", str(cfg)], stdout=log, stderr=subprocess.STDOUT)
     scraper = None
     out = {}
     try:
@@ -110,13 +73,8 @@ def run_variant(name, binary, metrics, bench, requests, work):
         for wl, extra in (("create", []), ("set", []), ("get", []),
                           ("mixed", ["--read-pct", "90"])):
             before = cpu_seconds(p.pid)
-            r = subprocess.run(
-                [str(bench), "run", "--server", f"{HOST}:{port}", "--workload", wl,
-                 "--sessions", "4", "--window", "64", "--requests", str(requests),
-                 "--size", "100", "--warmup", "0", "--output", "json", *extra],
-                capture_output=True, text=True, timeout=600, check=True)
+            res = bench_run(bench, port, wl, requests, extra)
             after = cpu_seconds(p.pid)
-            res = json.loads(r.stdout.strip().splitlines()[-1])
             done = res.get("completed") or requests
             out[wl] = {"cpu_us_per_op": (after - before) * 1e6 / done,
                        "ops_per_sec": res.get("ops_per_s")}
@@ -133,12 +91,7 @@ def run_variant(name, binary, metrics, bench, requests, work):
         if scraper:
             scraper.stop.set()
             scraper.join(timeout=5)
-        p.terminate()
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait(timeout=10)
+        stop(p)
         log.close()
     return out
 

@@ -23,7 +23,6 @@ import argparse
 import json
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -31,27 +30,11 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from standalone_server import HOST, bench_run, prepare, stop, wait_ready  # noqa: E402
+
 WORKLOADS = (("create", []), ("set", []), ("get", []), ("mixed", ["--read-pct", "90"]))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def wait_ready(port, timeout=120.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection((HOST, port), timeout=5) as s:
-                s.sendall(b"ruok")
-                if s.recv(4) == b"imok":
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"server on {port} not ready after {timeout} s")
 
 
 def control(*args):
@@ -76,41 +59,21 @@ def newest_dump(prefix: Path, seen: set):
 
 def run_variant(name, binary, metrics, bench, requests, work):
     d = work / name
-    shutil.rmtree(d, ignore_errors=True)
-    (d / "data").mkdir(parents=True)
-    port = free_port()
-    cfg = [
-        "tickTime=2000", f"dataDir={d / 'data'}", f"clientPort={port}",
-        f"clientPortAddress={HOST}", "maxClientCnxns=0", "admin.enableServer=false",
-        "4lw.commands.whitelist=*",
-    ]
-    mport = None
-    if metrics:
-        mport = free_port()
-        cfg += [
-            "metricsProvider.className="
-            "org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider",
-            f"metricsProvider.httpHost={HOST}", f"metricsProvider.httpPort={mport}",
-        ]
-    (d / "zoo.cfg").write_text("\n".join(cfg) + "\n")
+    cfg, port, mport = prepare(d, metrics)
     prefix = d / "callgrind.out"
     log = open(d / "server.log", "wb")
     p = subprocess.Popen(
         ["valgrind", "--tool=callgrind", f"--callgrind-out-file={prefix}.%p",
-         str(binary), "server", str(d / "zoo.cfg")],
+         str(binary), "server", str(cfg)],
         stdout=log, stderr=subprocess.STDOUT)
     out = {}
     seen: set = set()
     try:
-        wait_ready(port)
+        wait_ready(port, timeout=120.0, interval=0.2)
         time.sleep(1)
         control("-z", str(p.pid))
         for wl, extra in WORKLOADS:
-            subprocess.run(
-                [str(bench), "run", "--server", f"{HOST}:{port}", "--workload", wl,
-                 "--sessions", "4", "--window", "64", "--requests", str(requests),
-                 "--size", "100", "--warmup", "0", "--output", "json", *extra],
-                capture_output=True, text=True, timeout=1800, check=True)
+            bench_run(bench, port, wl, requests, extra)
             control("-d", str(p.pid))
             out[wl] = newest_dump(prefix, seen) / requests
         if mport:
@@ -119,12 +82,7 @@ def run_variant(name, binary, metrics, bench, requests, work):
             control("-d", str(p.pid))
             out["one_scrape"] = newest_dump(prefix, seen)
     finally:
-        p.terminate()
-        try:
-            p.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait(timeout=30)
+        stop(p, timeout=120)
         log.close()
     return out
 

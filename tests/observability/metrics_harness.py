@@ -16,7 +16,6 @@ from __future__ import annotations
 import atexit
 import json
 import os
-import random
 import re
 import shutil
 import signal
@@ -30,12 +29,14 @@ from pathlib import Path
 
 HOST = "127.0.0.1"
 ROOT = Path(__file__).resolve().parents[2]
+# Ports come from the quorum harness's allocator (below the ephemeral range, never twice).
+sys.path.insert(0, str(ROOT / "tests" / "quorum"))
+from ensemble import free_ports  # noqa: E402
 WORK = Path(os.environ.get("METRICS_WORK", ROOT / "target" / "observability"))
 CAPTURES = Path(__file__).resolve().parent / "captures-3.8.0"
 PROMETHEUS_CLASS = "org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider"
 
 _PROCS: dict[int, subprocess.Popen] = {}
-_USED_PORTS: set[int] = set()
 
 
 def _register(p: subprocess.Popen) -> None:
@@ -80,35 +81,6 @@ for _sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(_sig, _on_signal)
     except ValueError:  # not the main thread
         pass
-
-
-def free_ports(count: int) -> list[int]:
-    """`count` bindable ports below the ephemeral range, never handed out twice (bounded)."""
-    try:
-        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        low = 32768
-    hi = min(low, 32768)
-    lo = max(10000, hi - 12000)
-    ports: list[int] = []
-    for _ in range(5000):
-        if len(ports) == count:
-            break
-        p = random.randrange(lo, hi)
-        if p in _USED_PORTS or p in ports:
-            continue
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            s.bind((HOST, p))
-        except OSError:
-            continue
-        finally:
-            s.close()
-        ports.append(p)
-    if len(ports) < count:
-        raise RuntimeError(f"could not find {count} free ports")
-    _USED_PORTS.update(ports)
-    return ports
 
 
 def wait_until(what: str, check, timeout: float, interval: float = 0.1):
