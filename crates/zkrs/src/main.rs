@@ -12,6 +12,11 @@
 //! synced, and on SIGUSR2 removes itself, then stops; `zkrs leave <zoo.cfg>` removes a running
 //! member.
 //!
+//! The binary is also ZooKeeper's command-line tools, busybox style: through a link named
+//! `zkCli.sh` (crate `zkrs-cli`), `zkServer.sh`, `docker-entrypoint.sh`, `start-zookeeper`,
+//! `zookeeper-ready`, `zookeeper-metrics`, `zkGenConfig.sh`, `zkOk.sh` or `zkMetrics.sh` (crate
+//! `zkrs-ops`), or as `zkrs <name> args...`, it runs that tool.
+//!
 //! Exit codes: 0 after a graceful stop; 2 for an invalid configuration (a missing `myid` in
 //! quorum mode included), as ZooKeeper exits 2 on an invalid invocation; 1 when the server cannot start (a data directory that is refused included) or
 //! fails (a txn log I/O error stops it).
@@ -135,6 +140,9 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    if let Some(code) = applet_main() {
+        return code;
+    }
     let cli = Cli::parse();
     if !matches!(cli.command, Command::Server { .. }) {
         logging::install_from_env();
@@ -169,6 +177,37 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The binary is also ZooKeeper's command-line tools (busybox style): reached through a link
+/// named `zkCli.sh`, `zkServer.sh`, ... (the image's `bin/`), or as `zkrs <name> args...`, it
+/// runs that tool. `None` when neither names one.
+fn applet_main() -> Option<ExitCode> {
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let file_name = |arg: &std::ffi::OsString| {
+        Path::new(arg)
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(str::to_owned)
+    };
+    let (name, rest) = match args.first().and_then(file_name) {
+        Some(n) if is_applet(&n) => (n, args.split_off(1)),
+        _ => match args.get(1).and_then(|a| a.to_str()).map(str::to_owned) {
+            Some(n) if is_applet(&n) => (n, args.split_off(2)),
+            _ => return None,
+        },
+    };
+    if name == "zkCli.sh" {
+        return Some(zkrs_cli::main(rest));
+    }
+    // The tools print their own output; `zkServer.sh start-foreground` runs `zkrs server`.
+    let applet = zkrs_ops::Applet::by_name(&name)?;
+    Some(zkrs_ops::run(applet, rest))
+}
+
+/// Whether `name` is one of the tools the binary answers to (see [`applet_main`]).
+fn is_applet(name: &str) -> bool {
+    name == "zkCli.sh" || zkrs_ops::Applet::by_name(name).is_some()
 }
 
 /// Reads zoo.cfg (with `myid`) and starts logging as it and the environment say. A zoo.cfg
