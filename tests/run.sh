@@ -86,6 +86,14 @@ echo "== observability: AdminServer vs Java 3.8, Prometheus /metrics with a real
 # PromQL through a real Prometheus; ZooKeeper's log lines, JSON lines and level knobs.
 ZKRS_BIN=release tests/observability/run.sh --no-build
 
+echo "== containers: the zkrs image, docker-compose, seed 000's observer, StatefulSets"
+# tests/docker/run.sh: images built from Debian's packages here (debootstrap + docker import;
+# no registry), the official image's contract, the compose ensemble under kill and partitions,
+# a zkrs observer joining a Java ensemble across networks, the Kubernetes tutorial's manifest
+# rolled from Java to zkrs and deploy/kubernetes/ scaled 3 -> 5 -> 3. Prints
+# `skipped: no Docker engine` where there is none.
+tests/docker/run.sh --no-build
+
 echo "== benchmark smoke: load generator against zkrs and Apache ZooKeeper (tiny counts)"
 cargo build --release --locked -p zkrs-bench
 smoke_out="target/bench/compare-smoke"
@@ -100,4 +108,4 @@ pooled=$(benches/pool.py "$smoke_out" "$smoke_out")
 grep -q '^| start-up to first session, empty (ms) |' <<<"$pooled"
 
 # Every step above exits non-zero on a failure (set -e), so reaching here means all passed.
-echo "suites (cargo test, differential, conformance, kazoo restart, kazoo reconfig, kazoo read-only, ensemble follower, interop, crash, quorum, observability, bench smoke): 12 passed, 0 failed"
+echo "suites (cargo test, differential, conformance, kazoo restart, kazoo reconfig, kazoo read-only, ensemble follower, interop, crash, quorum, observability, containers, bench smoke): 13 passed, 0 failed"
