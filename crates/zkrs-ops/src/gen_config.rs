@@ -134,6 +134,7 @@ impl ZkGenConfig {
         if arith(&self.replicas) > 1 {
             out.push_str(&self.servers(name, domain));
         }
+        out.push_str(crate::start_zookeeper::ALL_FOUR_LETTER_WORDS);
         out
     }
 
@@ -237,7 +238,8 @@ mod tests {
              autopurge.snapRetainCount=3\nautopurge.purgeInteval=1\n\
              server.1=myzk-zookeeper-0.myzk-zookeeper-headless.default.svc.cluster.local:2888:3888\n\
              server.2=myzk-zookeeper-1.myzk-zookeeper-headless.default.svc.cluster.local:2888:3888\n\
-             server.3=myzk-zookeeper-2.myzk-zookeeper-headless.default.svc.cluster.local:2888:3888\n"
+             server.3=myzk-zookeeper-2.myzk-zookeeper-headless.default.svc.cluster.local:2888:3888\n\
+             4lw.commands.whitelist=*\n"
         );
         let v = g.validation(2, "myzk-zookeeper", DOMAIN);
         assert!(

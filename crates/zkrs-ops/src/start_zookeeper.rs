@@ -75,6 +75,11 @@ Starts a ZooKeeper server based on the supplied options.
 
 ";
 
+/// The last line of the Kubernetes images' zoo.cfg, not in the originals: their ZooKeeper
+/// (3.4.10) answered every four-letter word, and their probes send `ruok` and `mntr`; zkrs
+/// follows 3.5+, where only `srvr` is enabled unless `4lw.commands.whitelist` says more.
+pub const ALL_FOUR_LETTER_WORDS: &str = "4lw.commands.whitelist=*\n";
+
 /// The options, with the script's defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StartZookeeper {
@@ -242,6 +247,7 @@ impl StartZookeeper {
                 ));
             }
         }
+        out.push_str(crate::start_zookeeper::ALL_FOUR_LETTER_WORDS);
         out
     }
 
@@ -401,7 +407,8 @@ mod tests {
              dataDir=/var/lib/zookeeper/data\ndataLogDir=/var/lib/zookeeper/log\n\
              tickTime=2000\ninitLimit=10\nsyncLimit=5\nmaxClientCnxns=60\n\
              minSessionTimeout= 4000\nmaxSessionTimeout= 40000\n\
-             autopurge.snapRetainCount=3\nautopurge.purgeInteval=0\n"
+             autopurge.snapRetainCount=3\nautopurge.purgeInteval=0\n\
+             4lw.commands.whitelist=*\n"
         );
         assert_eq!(
             s.java_env(),
@@ -443,7 +450,8 @@ mod tests {
              autopurge.snapRetainCount=3\nautopurge.purgeInteval=12\n\
              server.1=zk-0.zk-hs.default.svc.cluster.local:2888:3888\n\
              server.2=zk-1.zk-hs.default.svc.cluster.local:2888:3888\n\
-             server.3=zk-2.zk-hs.default.svc.cluster.local:2888:3888\n"
+             server.3=zk-2.zk-hs.default.svc.cluster.local:2888:3888\n\
+             4lw.commands.whitelist=*\n"
         );
         assert_eq!(
             s.java_env(),

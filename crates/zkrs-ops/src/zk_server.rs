@@ -204,10 +204,7 @@ impl ZkServer {
                 ExitCode::SUCCESS
             }
             "version" => {
-                println!(
-                    "Apache ZooKeeper, version {}",
-                    zkrs_server::version::FULL_VERSION
-                );
+                println!("{}", version_line());
                 ExitCode::SUCCESS
             }
             "restart" => self.restart(),
@@ -434,15 +431,43 @@ fn status(cfg: &CfgGrep) -> ExitCode {
     }
 }
 
+/// `VersionInfoMain`'s line, `Apache ZooKeeper, version <version> <build time>`, with zkrs's
+/// version (`3.8.0-zkrs-<v>`) where ZooKeeper's is.
+pub fn version_line() -> String {
+    let full = zkrs_server::version::FULL_VERSION;
+    let (version, built) = full.split_once(", built on ").unwrap_or((full, ""));
+    format!("Apache ZooKeeper, version {version} {built}")
+}
+
 /// `mkdir -p`, with coreutils' message on failure.
 fn mkdir_p(dir: &str) {
-    if let Err(e) = std::fs::create_dir_all(dir) {
+    let result = if dir.is_empty() {
+        Err(std::io::Error::from(std::io::ErrorKind::NotFound))
+    } else {
+        std::fs::create_dir_all(dir)
+    };
+    if let Err(e) = result {
         let msg = match e.kind() {
             std::io::ErrorKind::NotFound => "No such file or directory".to_owned(),
             std::io::ErrorKind::PermissionDenied => "Permission denied".to_owned(),
             _ => e.to_string(),
         };
-        eprintln!("mkdir: cannot create directory '{dir}': {msg}");
+        let (open, close) = quotes();
+        eprintln!("mkdir: cannot create directory {open}{dir}{close}: {msg}");
+    }
+}
+
+/// The quotes coreutils puts around a file name: typographic ones in a UTF-8 locale.
+fn quotes() -> (&'static str, &'static str) {
+    let locale = ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if locale.contains("utf-8") || locale.contains("utf8") {
+        ("\u{2018}", "\u{2019}")
+    } else {
+        ("'", "'")
     }
 }
 
@@ -533,6 +558,17 @@ mod tests {
         .expect("write");
         let s = server(&["status"], &[("ZOOCFGDIR", &conf)]);
         assert_eq!(s.log_dir, "/var/log/zk");
+    }
+
+    #[test]
+    fn version_in_java_format() {
+        let v = version_line();
+        assert!(
+            v.starts_with("Apache ZooKeeper, version 3.8.0-zkrs-"),
+            "{v}"
+        );
+        assert!(!v.contains("built on"), "{v}");
+        assert!(v.ends_with(" UTC") || v.split(' ').count() >= 5, "{v}");
     }
 
     #[test]
