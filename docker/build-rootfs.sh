@@ -62,7 +62,7 @@ done
 
 # The commands, where the images the seeds use keep them: the official image's bin/ on PATH,
 # the incubator chart's /opt/zookeeper/bin, the Kubernetes tutorial's scripts on PATH.
-for cmd in zkServer.sh zkCli.sh docker-entrypoint.sh start-zookeeper zookeeper-ready \
+for cmd in zkServer.sh zkCli.sh docker-entrypoint.sh start-zookeeper stop-zookeeper zookeeper-ready \
   zookeeper-metrics zkGenConfig.sh zkOk.sh zkMetrics.sh; do
   ln -s zkrs "$out/usr/local/bin/$cmd"
 done

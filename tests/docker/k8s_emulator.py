@@ -157,9 +157,14 @@ class Pod:
                 env[e["name"]] = {"metadata.name": self.name, "metadata.namespace": sts.ns,
                                   "status.podIP": self.ip}[field]
         volumes = []
+        pod_volumes = {v["name"]: v for v in spec.get("volumes", [])}
         for m in c.get("volumeMounts", []):
-            vol = sts.volume_for(m["name"], self.ordinal, fs_group)
-            volumes.append(f"{vol}:{m['mountPath']}")
+            ro = ":ro" if m.get("readOnly") else ""
+            if m["name"] in pod_volumes:
+                src = sts.projected_volume(pod_volumes[m["name"]], fs_group)
+            else:
+                src = sts.volume_for(m["name"], self.ordinal, fs_group)
+            volumes.append(f"{src}:{m['mountPath']}{ro}")
         fqdn_domain = f"{sts.service_name}.{sts.ns}.svc.{sts.domain}"
         aliases = [f"{self.name}.{fqdn_domain}"]
         for svc in sts.client_services:
@@ -226,6 +231,13 @@ class StatefulSet:
             and all(labels.get(k) == v for k, v in d["spec"].get("selector", {}).items())]
         self.config_maps = {d["metadata"]["name"]: d.get("data", {}) for d in manifest
                             if d["kind"] == "ConfigMap"}
+        self.secrets = {}
+        for d in manifest:
+            if d["kind"] == "Secret":
+                import base64
+                data = {k: base64.b64decode(v).decode() for k, v in d.get("data", {}).items()}
+                data.update(d.get("stringData", {}))
+                self.secrets[d["metadata"]["name"]] = data
         self.claims = {t["metadata"]["name"] for t in self.spec.get("volumeClaimTemplates", [])}
         self.network = network
         self.subnet_prefix = subnet_prefix  # e.g. "172.30.5." (a /24)
@@ -258,6 +270,26 @@ class StatefulSet:
                          f"chgrp -R {fs_group} /v && chmod -R g+rwX /v && chmod g+s /v",
                          timeout=60)
         return name
+
+    def projected_volume(self, vol: dict, fs_group) -> str:
+        """A secret or configMap volume: its keys as files in a host directory, mode
+        defaultMode, group fsGroup (as the kubelet projects them)."""
+        import os
+        if "secret" in vol:
+            data, mode = self.secrets[vol["secret"]["secretName"]], vol["secret"]
+        elif "configMap" in vol:
+            data, mode = self.config_maps[vol["configMap"]["name"]], vol["configMap"]
+        else:
+            raise ValueError(f"unsupported volume {vol}")
+        d = D.temp_dir(f"vol-{vol['name']}-")
+        os.chmod(d, 0o755)
+        for k, v in data.items():
+            f = d / k
+            f.write_text(v)
+            if fs_group is not None:
+                os.chown(f, 0, int(fs_group))
+            os.chmod(f, mode.get("defaultMode", 0o644))
+        return str(d)
 
     # -------------------------------------------------------------- controller
 

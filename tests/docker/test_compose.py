@@ -108,6 +108,7 @@ def test_compose_ensemble_kill_and_partitions():
         compose("up", "-d")
         leader = D.wait_for(lambda: leader_of(ports), 90, "a leader and two followers",
                             describe=describe)
+        leaders = [leader]
         net = f"{D.RUN_ID}ens_default"
         writer = Writer(list(ports.values()))
         writer.start()
@@ -117,8 +118,8 @@ def test_compose_ensemble_kill_and_partitions():
         compose_leader = compose.container(leader)
         D.docker("kill", compose_leader)
         rest = [s for s in ports if s != leader]
-        new_leader = D.wait_for(lambda: leader_of(ports, rest), 60, "re-election after kill",
-                                describe=describe)
+        leaders.append(D.wait_for(lambda: leader_of(ports, rest), 60, "re-election after kill",
+                                  describe=describe))
         n = writer.count()
         D.wait_for(lambda: writer.count() >= n + 40, 60, "writes after the kill")
         D.docker("start", compose_leader)
@@ -129,8 +130,8 @@ def test_compose_ensemble_kill_and_partitions():
         cid = compose.container(leader)
         D.docker("network", "disconnect", net, cid)
         rest = [s for s in ports if s != leader]
-        D.wait_for(lambda: leader_of(ports, rest), 60, "a leader in the majority",
-                   describe=describe)
+        leaders.append(D.wait_for(lambda: leader_of(ports, rest), 60, "a leader in the majority",
+                                  describe=describe))
         n = writer.count()
         D.wait_for(lambda: writer.count() >= n + 40, 60, "writes in the majority")
         D.docker("network", "connect", "--alias", leader, net, cid)
@@ -166,7 +167,7 @@ def test_compose_ensemble_kill_and_partitions():
             assert not lost, f"{s} lost {len(lost)} acknowledged writes: {sorted(lost)[:10]}"
         assert trees["zoo1"] == trees["zoo2"] == trees["zoo3"]
         print(f"acknowledged {len(acked)} creates ({writer.failed} failed during faults); "
-              f"leaders: {leader} then {new_leader}; 0 lost")
+              f"leaders {' -> '.join(leaders)} (kill, then partition); 0 lost")
     finally:
         if writer is not None and writer.is_alive():
             writer.stop()

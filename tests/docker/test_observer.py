@@ -53,7 +53,7 @@ def test_seed_000_zkrs_observer_joins_a_java_ensemble_through_published_ports():
         members = {ip: 2181 for ip in LB_IPS}
 
         def quorum():
-            ms = [D.srvr_mode(ip, p) for ip, p in members.items()]
+            ms = [str(D.srvr_mode(ip, p)) for ip, p in members.items()]
             return sorted(ms) == ["follower", "follower", "leader"] and ms
 
         D.wait_for(quorum, 120, "the Java ensemble", describe=describe)

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use crate::env::Env;
 use crate::host::Host;
-use crate::invocation::{self, Invocation};
+use crate::invocation;
 
 /// The uid and gid of the image's `zookeeper` user when `/etc/passwd` has none.
 const ZOOKEEPER_ID: u32 = 1000;
@@ -186,8 +186,7 @@ pub fn main(argv0: &OsStr, args: Vec<OsString>, env: Env) -> ExitCode {
         return ExitCode::from(1);
     }
     if first == "zkServer.sh" {
-        let inv = Invocation::by_path("zkServer.sh", &env);
-        return crate::zk_server::main(&inv, args[1..].to_vec(), env);
+        return invocation::run_zk_server("docker-entrypoint.sh", args[1..].to_vec(), env);
     }
     invocation::exec_command("docker-entrypoint.sh", &args, &env)
 }

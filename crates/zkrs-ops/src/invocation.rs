@@ -155,6 +155,26 @@ pub fn exec_command(script: &str, args: &[OsString], env: &Env) -> ExitCode {
     ExitCode::from(126)
 }
 
+/// `exec zkServer.sh args...` from another script: the `zkServer.sh` found through `PATH`.
+/// When that is a link to this binary (the zkrs image) it runs in this process; otherwise (an
+/// image whose `zkServer.sh` starts a JVM) it is exec'd.
+pub fn run_zk_server(script: &str, args: Vec<OsString>, env: Env) -> ExitCode {
+    let found = which(OsStr::new("zkServer.sh"), &env);
+    let this = std::env::current_exe().and_then(std::fs::canonicalize).ok();
+    let is_this = match (&found, &this) {
+        (Some(p), Some(exe)) => std::fs::canonicalize(p).ok().as_ref() == Some(exe),
+        (None, _) => true,
+        _ => false,
+    };
+    if is_this {
+        let inv = Invocation::by_path("zkServer.sh", &env);
+        return crate::zk_server::main(&inv, args, env);
+    }
+    let mut all = vec![OsString::from("zkServer.sh")];
+    all.extend(args);
+    exec_command(script, &all, &env)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

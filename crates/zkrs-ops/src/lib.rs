@@ -8,7 +8,10 @@
 //!   `zkrs server <zoo.cfg>` (exec'd by `start-foreground`, so it is PID 1 in a container).
 //! - `docker-entrypoint.sh` (the official image's): zoo.cfg and myid from `ZOO_*`, the
 //!   root-to-uid-1000 step, then its arguments.
-//! - `start-zookeeper`, `zookeeper-ready`, `zookeeper-metrics` (the Kubernetes tutorial image).
+//! - `start-zookeeper`, `zookeeper-ready`, `zookeeper-metrics` (the Kubernetes tutorial image);
+//!   zkrs extensions: `start-zookeeper --self_managing=<client addresses>` (a reconfigurable
+//!   ensemble whose pods above `--servers` join and leave by themselves) and its preStop
+//!   companion `stop-zookeeper`.
 //! - `zkGenConfig.sh`, `zkOk.sh`, `zkMetrics.sh` (the incubator chart's `k8szk` image).
 //!
 //! Each follows its original's behaviour and text (learnt from the scripts, not copied);
@@ -56,6 +59,8 @@ pub enum Applet {
     DockerEntrypoint,
     /// `start-zookeeper` of the Kubernetes tutorial image.
     StartZookeeper,
+    /// `stop-zookeeper` (zkrs extension): the preStop hook of a `--self_managing` pod.
+    StopZookeeper,
     /// `zookeeper-ready <port>` of the Kubernetes tutorial image.
     ZookeeperReady,
     /// `zookeeper-metrics <port>` of the Kubernetes tutorial image.
@@ -70,10 +75,11 @@ pub enum Applet {
 
 impl Applet {
     /// Every applet with the file name it is reached by.
-    pub const ALL: [(&'static str, Applet); 8] = [
+    pub const ALL: [(&'static str, Applet); 9] = [
         ("zkServer.sh", Applet::ZkServer),
         ("docker-entrypoint.sh", Applet::DockerEntrypoint),
         ("start-zookeeper", Applet::StartZookeeper),
+        ("stop-zookeeper", Applet::StopZookeeper),
         ("zookeeper-ready", Applet::ZookeeperReady),
         ("zookeeper-metrics", Applet::ZookeeperMetrics),
         ("zkGenConfig.sh", Applet::ZkGenConfig),
@@ -109,6 +115,7 @@ pub fn run(applet: Applet, args: Vec<OsString>) -> ExitCode {
             entrypoint::main(&argv0, args, env)
         }
         Applet::StartZookeeper => start_zookeeper::main(args, env),
+        Applet::StopZookeeper => start_zookeeper::stop_main(args, env),
         Applet::ZkGenConfig => gen_config::main(args, env),
         Applet::ZookeeperReady => Probe::Ready.run(&args, &env),
         Applet::ZookeeperMetrics => Probe::Metrics.run(&args, &env),
