@@ -77,6 +77,9 @@ struct ConnState {
     /// closeSession was sent: the server's hang-up is not a disconnection.
     closing_session: bool,
     last_send: Instant,
+    /// Failed connection attempts so far: like `ClientCnxn.cleanup`, a failed attempt fails
+    /// the requests queued while connecting (ConnectionLoss).
+    failures: u64,
 }
 
 struct Shared {
@@ -212,6 +215,7 @@ impl Client {
                 auth: Vec::new(),
                 closing: false,
                 closing_session: false,
+                failures: 0,
                 last_send: Instant::now(),
             }),
             cond: Condvar::new(),
@@ -274,7 +278,11 @@ impl Client {
         let (tx, rx) = channel();
         {
             let mut st = lock(&self.shared.st);
+            let failures = st.failures;
             loop {
+                if st.failures != failures {
+                    return Err(CONNECTION_LOSS);
+                }
                 match st.phase {
                     Phase::Connected | Phase::ConnectedReadOnly if st.writer.is_some() => break,
                     Phase::Closed | Phase::AuthFailed => return Err(SESSION_EXPIRED),
@@ -327,13 +335,13 @@ impl Client {
         st.last_send = Instant::now();
     }
 
-    /// `ZooKeeper.close()`: closes the session if connected, stops the thread, prints `Closed`.
+    /// `ZooKeeper.close()`: sends closeSession (waiting for the connection first, as Java's queued
+    /// request does, but at most a session timeout), stops the thread, prints `Closed`.
     pub fn close(&mut self) {
-        let connected = matches!(self.phase(), Phase::Connected | Phase::ConnectedReadOnly);
         if !self.phase().is_alive() && self.thread.is_none() {
             return;
         }
-        if connected {
+        if self.phase().is_alive() {
             lock(&self.shared.st).closing_session = true;
             let _ = self.call_with_timeout(
                 OpCode::CloseSession,
@@ -414,6 +422,13 @@ fn nap(s: &Shared, d: Duration) -> bool {
     }
 }
 
+/// A connection attempt failed: queued requests fail with ConnectionLoss.
+fn attempt_failed(s: &Shared) {
+    let mut st = lock(&s.st);
+    st.failures += 1;
+    s.cond.notify_all();
+}
+
 /// The connection thread.
 fn run(s: &Shared) {
     let n = s.cs.hosts.len();
@@ -448,9 +463,11 @@ fn run(s: &Shared) {
             .ok()
             .and_then(|mut a| a.next())
         else {
+            attempt_failed(s);
             continue;
         };
         let Ok(mut stream) = TcpStream::connect_timeout(&addr, connect_timeout) else {
+            attempt_failed(s);
             continue;
         };
         let _ = stream.set_nodelay(true);
@@ -461,6 +478,7 @@ fn run(s: &Shared) {
                 let mut st = lock(&s.st);
                 st.writer = None;
                 let was = st.phase;
+                st.failures += 1;
                 if st.closing || st.closing_session {
                     return;
                 }
@@ -598,6 +616,20 @@ fn session(s: &Shared, stream: &mut TcpStream, connect_timeout: Duration) -> End
         if !prelude.is_empty() && stream.write_all(&prelude).is_err() {
             return End::Lost;
         }
+    }
+    // The event is printed before any queued request can be sent (Java's event thread prints it
+    // while those requests are still on the wire).
+    let state = if ro {
+        KeeperState::ConnectedReadOnly
+    } else {
+        KeeperState::SyncConnected
+    };
+    print_event(&s.print_watches, state, EventType::None, None);
+    {
+        let mut st = lock(&s.st);
+        if st.closing {
+            return End::Stop;
+        }
         st.writer = stream.try_clone().ok();
         st.phase = if ro {
             Phase::ConnectedReadOnly
@@ -607,12 +639,6 @@ fn session(s: &Shared, stream: &mut TcpStream, connect_timeout: Duration) -> End
         st.last_send = Instant::now();
         s.cond.notify_all();
     }
-    let state = if ro {
-        KeeperState::ConnectedReadOnly
-    } else {
-        KeeperState::SyncConnected
-    };
-    print_event(&s.print_watches, state, EventType::None, None);
 
     let mut last_recv = Instant::now();
     let ping_every = read_timeout / 2;
