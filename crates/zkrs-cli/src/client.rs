@@ -752,3 +752,50 @@ fn dispatch(s: &Shared, f: &[u8]) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    fn read_one(s: &mut TcpStream) -> Vec<u8> {
+        let mut len = [0u8; 4];
+        s.read_exact(&mut len).unwrap();
+        let mut b = vec![0; i32::from_be_bytes(len) as usize];
+        s.read_exact(&mut b).unwrap();
+        b
+    }
+
+    /// A reply too short for its header closes the connection: the caller gets ConnectionLoss.
+    #[test]
+    fn malformed_reply_is_connection_loss() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = l.accept().unwrap();
+            let req = ConnectRequest::from_bytes(&read_one(&mut s)).unwrap();
+            assert_eq!(req.time_out, 30000);
+            let resp = ConnectResponse {
+                protocol_version: 0,
+                time_out: 30000,
+                session_id: 7,
+                passwd: bytes::Bytes::from(vec![0; 16]),
+                read_only: Some(false),
+            };
+            s.write_all(&frame(&[&resp.to_bytes()])).unwrap();
+            let _request = read_one(&mut s);
+            s.write_all(&frame(&[&[1, 2, 3]])).unwrap();
+            std::thread::sleep(Duration::from_millis(300));
+        });
+        let cs = ConnectString::parse(&format!("127.0.0.1:{port}")).unwrap();
+        let c = Client::start(cs, 30000, false, Arc::new(AtomicBool::new(false)));
+        let body = zkrs_jute::ExistsRequest {
+            path: "/".into(),
+            watch: false,
+        }
+        .to_bytes();
+        let r = c.call(OpCode::Exists, &body, WatchReg::None);
+        assert_eq!(r.err(), Some(CONNECTION_LOSS));
+        server.join().unwrap();
+    }
+}
