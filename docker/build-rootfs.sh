@@ -7,9 +7,10 @@
 #
 #   docker/build-rootfs.sh <out>
 #
-# <out>/root is the image's tree; <out>/owned holds /conf /data /datalog /logs and
-# /opt/zookeeper/conf (the Kubernetes images' conf dir), which the Dockerfile copies with
-# uid/gid 1000 (the official image's `zookeeper` user).
+# <out>/root is the image's tree; <out>/owned holds /conf /data /datalog /logs, which the
+# Dockerfile copies with uid/gid 1000 (the official image's `zookeeper` user). The Kubernetes
+# images' conf dir, /opt/zookeeper/conf, is /conf: every contract reads and writes one place
+# (zkServer.sh looks in $ZOOCFGDIR=/conf).
 # The binary: prebuilt/zkrs in the build context if present (the tests put a release build
 # there), else `cargo build --release --locked -p zkrs`. busybox: $BUSYBOX, else /bin/busybox,
 # else the busybox-static package is installed.
@@ -31,8 +32,7 @@ if [ ! -x "$busybox" ]; then
 fi
 
 rm -rf "$out"
-mkdir -p "$out/owned/conf" "$out/owned/data" "$out/owned/datalog" "$out/owned/logs" \
-  "$out/owned/opt/zookeeper/conf"
+mkdir -p "$out/owned/conf" "$out/owned/data" "$out/owned/datalog" "$out/owned/logs"
 out="$out/root"
 mkdir -p "$out/usr/local/bin" "$out/bin" "$out/etc" "$out/tmp" \
   "$out/apache-zookeeper-$zk_version-bin/bin" "$out/opt/zookeeper/bin"
@@ -70,4 +70,5 @@ for cmd in zkServer.sh zkCli.sh; do
   ln -s /usr/local/bin/zkrs "$out/apache-zookeeper-$zk_version-bin/bin/$cmd"
   ln -s /usr/local/bin/zkrs "$out/opt/zookeeper/bin/$cmd"
 done
+ln -s /conf "$out/opt/zookeeper/conf"
 ln -s usr/local/bin/zkrs "$out/docker-entrypoint.sh"

@@ -12,7 +12,8 @@ cluster DNS would do, reduced to what a ZooKeeper ensemble can observe.
   over them; unlike kube-proxy it also answers with pods that are not ready).
 - Storage: each volumeClaimTemplate is one Docker volume per ordinal (`<claim>-<sts>-<i>`),
   kept when a pod is deleted, as a PVC is; fsGroup is applied to it (group and setgid bit)
-  before the first pod mounts it. ConfigMaps feed `envFrom`/`env.valueFrom`.
+  before the first pod mounts it (`subPath` is not emulated: the volume's root is mounted).
+  ConfigMaps feed `envFrom`/`env.valueFrom`; secret and configMap volumes are files.
 - Container: `command` replaces the image's entrypoint and `args` its command; env and envFrom;
   securityContext runAsUser/runAsGroup (fsGroup as a supplementary group).
 - Probes: exec (`docker exec`, timeoutSeconds), httpGet (from the host to the pod's IP) and
@@ -204,6 +205,7 @@ class Pod:
                 r = D.exec_in(self.name, *pre["exec"]["command"], timeout=grace_s + 5)
                 self.probe_log.append(f"preStop exit {r.returncode} in "
                                       f"{time.monotonic() - t0:.1f} s: {r.stdout}{r.stderr}")
+                print(f"[k8s] {self.name} {self.probe_log[-1]}", flush=True)
                 grace_s = max(2, grace_s - int(time.monotonic() - t0))
             D.docker("stop", "-t", str(grace_s), self.name, check=False, timeout=grace_s + 30)
         D.docker("rm", "-f", self.name, check=False, timeout=60)

@@ -165,7 +165,9 @@ def test_java_zkcli_from_the_host_and_the_images_zkcli():
     assert "hello" in r.stdout.splitlines(), r.stdout + r.stderr
     r = D.exec_in("zkt-img-cli", "zkCli.sh", "-server", "localhost:2181",
                   input=b"create /from-image x\nls /\nquit\n")
-    assert "Created /from-image" in r.stdout, r.stdout + r.stderr
+    # zkCli prints "Created ..." on stderr, as Java's CreateCommand does.
+    assert "Created /from-image" in r.stderr, r.stdout + r.stderr
+    assert "[from-image, from-java, zookeeper]" in r.stdout, r.stdout
     r = java_zkcli(port, "ls", "/")
     assert "[from-image, from-java, zookeeper]" in r.stdout, r.stdout
     # Also where the incubator chart's image keeps it.

@@ -17,6 +17,7 @@ import dockerlib as D
 import k8s_emulator as K
 
 TUTORIAL = D.ROOT / "tests" / "docker" / "k8s" / "tutorial-zookeeper.yaml"
+INCUBATOR = D.ROOT / "tests" / "docker" / "k8s" / "incubator-zookeeper.yaml"
 OURS = D.ROOT / "deploy" / "kubernetes" / "zookeeper.yaml"
 
 
@@ -203,11 +204,38 @@ def test_zkrs_manifest_scales_by_replicas_alone():
         sts.teardown()
 
 
-@pytest.mark.parametrize("manifest", [OURS, TUTORIAL], ids=["zkrs", "tutorial"])
+def test_incubator_chart_manifest_with_the_zkrs_image():
+    """Seed 003: the incubator chart's StatefulSet (k8szk image: `sh -c "zkGenConfig.sh &&
+    exec zkServer.sh start-foreground"`, zkOk.sh probes, OrderedReady) with the zkrs image, and
+    the seed's commands: zkCli.sh in /opt/zookeeper/bin one-shot, zkMetrics.sh."""
+    net = f"zkt-k8s-inc-{D.RUN_ID}"
+    sts = K.StatefulSet(K.load_manifest(INCUBATOR), net, subnet(2), image=D.ZKRS_IMAGE)
+    sts.create_network()
+    try:
+        sts.up(timeout=150)
+        D.wait_for(lambda: quorum(sts), 60, "a quorum", describe=sts.describe)
+        pod = sts.pods[0].name
+        cfg = D.exec_in(pod, "cat", "/opt/zookeeper/conf/zoo.cfg", check=True).stdout
+        assert "server.3=myzk-zookeeper-2.myzk-zookeeper-headless.default.svc.cluster.local" \
+            ":2888:3888" in cfg, cfg
+        r = D.exec_in(pod, "/opt/zookeeper/bin/zkCli.sh", "create", "/foo", "bar")
+        assert "Created /foo" in r.stdout + r.stderr, r.stdout + r.stderr
+        r = D.exec_in(sts.pods[2].name, "/opt/zookeeper/bin/zkCli.sh", "get", "/foo")
+        assert "bar" in r.stdout.splitlines(), r.stdout + r.stderr
+        r = D.exec_in(pod, "zkMetrics.sh")
+        assert "zk_server_state" in r.stdout and "zk_znode_count" in r.stdout, r.stdout
+        r = D.exec_in(pod, "zkServer.sh", "status")
+        assert r.returncode == 0 and "Mode: " in r.stdout, (r.stdout, r.stderr)
+    finally:
+        sts.teardown()
+
+
+@pytest.mark.parametrize("manifest", [OURS, TUTORIAL, INCUBATOR],
+                         ids=["zkrs", "tutorial", "incubator"])
 def test_manifests_validate_against_kubernetes_schemas(manifest):
     """kubernetes-validate (PyPI) with --strict: every resource against Kubernetes' schemas,
     unknown fields rejected."""
     exe = os.path.join(os.path.dirname(sys.executable), "kubernetes-validate")
     r = D.run([exe, "--strict", str(manifest)], check=False, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "passed for resource statefulset/zk" in r.stdout + r.stderr
+    assert "passed for resource statefulset/" in r.stdout + r.stderr

@@ -266,7 +266,8 @@ impl StartZookeeper {
     /// Whether the pod with ordinal `ord` joins and leaves by itself (`--self_managing`, an
     /// ordinal at or above `--servers`).
     pub fn elastic(&self, ord: u64) -> bool {
-        !self.self_managing.is_empty() && i64::try_from(ord).unwrap_or(i64::MAX) >= arith(&self.servers)
+        !self.self_managing.is_empty()
+            && i64::try_from(ord).unwrap_or(i64::MAX) >= arith(&self.servers)
     }
 
     /// zoo.cfg of a `--self_managing` pod `name-<ord>` in `domain`: the script's settings,
@@ -303,7 +304,10 @@ impl StartZookeeper {
         if let Some(d) = super_digest {
             out.push_str(&format!("DigestAuthenticationProvider.superDigest={d}\n"));
         }
-        if !extra.iter().any(|w| w.starts_with("4lw.commands.whitelist=")) {
+        if !extra
+            .iter()
+            .any(|w| w.starts_with("4lw.commands.whitelist="))
+        {
             out.push_str(ALL_FOUR_LETTER_WORDS);
         }
         for w in extra {
@@ -321,7 +325,10 @@ impl StartZookeeper {
         };
         if self.elastic(ord) {
             out.push_str("zkrs.autoMembership=true\n");
-            out.push_str(&format!("zkrs.autoMembership.ensemble={}\n", self.self_managing));
+            out.push_str(&format!(
+                "zkrs.autoMembership.ensemble={}\n",
+                self.self_managing
+            ));
             if !self.super_password_file.is_empty() {
                 out.push_str(&format!(
                     "zkrs.autoMembership.superPasswordFile={}\n",
@@ -386,7 +393,9 @@ impl StartZookeeper {
         let pw = std::fs::read_to_string(&self.super_password_file)
             .map_err(|e| format!("{}: {e}", self.super_password_file))?;
         let pw = pw.trim_end_matches(['\n', '\r']);
-        let sha = sha1_smol::Sha1::from(format!("super:{pw}")).digest().bytes();
+        let sha = sha1_smol::Sha1::from(format!("super:{pw}"))
+            .digest()
+            .bytes();
         use base64::Engine as _;
         Ok(Some(format!(
             "super:{}",
@@ -441,6 +450,12 @@ impl StartZookeeper {
             )
         };
         let cfg_file = format!("{}/zoo.cfg", self.conf_dir);
+        // The tutorial image has its conf dir; a volume path (--self_managing keeps the
+        // ensemble's configuration files on the pod's volume) may not exist yet.
+        if let Err(e) = std::fs::create_dir_all(&self.conf_dir) {
+            eprintln!("start-zookeeper: {}: {e}", self.conf_dir);
+            return ExitCode::from(1);
+        }
         if let Err(e) = replace(&cfg_file, &cfg) {
             eprintln!("start-zookeeper: {cfg_file}: {e}");
             return ExitCode::from(1);
@@ -487,23 +502,27 @@ impl StartZookeeper {
     }
 
     /// `stop-zookeeper` (zkrs extension, the preStop hook beside `start-zookeeper`): an
-    /// elastic member removes itself from the ensemble (`zkrs leave`, retried for up to
-    /// 120 s); a bootstrap member, or one without `--self_managing`, stays.
+    /// elastic member (its zoo.cfg in `--conf_dir` has `zkrs.autoMembership=true`) removes
+    /// itself from the ensemble (`zkrs leave`, retried for up to 120 s); a bootstrap member,
+    /// or one without `--self_managing`, stays.
     fn stop(&self) -> ExitCode {
         let host = Host::current();
         let Some((_, ord)) = parse_ordinal(host.short()) else {
             println!("Fialed to parse name and ordinal of Pod");
             return ExitCode::from(1);
         };
-        if !self.elastic(ord) {
+        // What start-zookeeper wrote for this pod decides: an elastic pod's zoo.cfg turns
+        // zkrs.autoMembership on.
+        let cfg = format!("{}/zoo.cfg", self.conf_dir);
+        let elastic = std::fs::read_to_string(&cfg)
+            .is_ok_and(|t| t.lines().any(|l| l.trim() == "zkrs.autoMembership=true"));
+        if !elastic {
             println!(
-                "{} is one of the {} bootstrap members: it stays in the ensemble",
-                host.short(),
-                self.servers
+                "{} is not an elastic member (see {cfg}): it stays in the ensemble",
+                host.short()
             );
             return ExitCode::SUCCESS;
         }
-        let cfg = format!("{}/zoo.cfg", self.conf_dir);
         let exe = match std::env::current_exe() {
             Ok(e) => e,
             Err(e) => {
@@ -511,8 +530,16 @@ impl StartZookeeper {
                 return ExitCode::from(1);
             }
         };
-        println!("{} leaves the ensemble (reconfig -remove {})", host.short(), ord + 1);
-        match std::process::Command::new(exe).arg("leave").arg(&cfg).status() {
+        println!(
+            "{} leaves the ensemble (reconfig -remove {})",
+            host.short(),
+            ord + 1
+        );
+        match std::process::Command::new(exe)
+            .arg("leave")
+            .arg(&cfg)
+            .status()
+        {
             Ok(st) if st.success() => ExitCode::SUCCESS,
             Ok(st) => ExitCode::from(u8::try_from(st.code().unwrap_or(1)).unwrap_or(1)),
             Err(e) => {
