@@ -80,6 +80,15 @@ tests/crash/run.sh
 echo "== quorum: all-zkrs, all-Java (3.8) and mixed ensembles on loopback"
 ZKRS_BIN=release tests/quorum/run.sh --no-build
 
+echo "== operator commands: zkServer.sh (side by side with Debian's), entrypoint, Kubernetes scripts"
+# tests/ops/run.sh: `zkServer.sh status` byte-identical to Debian's script against standalone
+# and ensemble members, start/stop/restart with a pid file, docker-entrypoint.sh,
+# start-zookeeper, zkGenConfig.sh and the probes. About 15 s.
+timeout -k 30 300 tests/ops/run.sh --no-build
+
+echo "== zkCli: Java 3.8 zkCli.sh vs zkrs zkCli.sh, the same sessions, transcripts diffed"
+timeout -k 30 600 tests/cli/run.sh --no-build
+
 echo "== observability: AdminServer vs Java 3.8, Prometheus /metrics with a real Prometheus, logs"
 # tests/observability/run.sh: every AdminServer command compared key by key with Java 3.8's,
 # /ready and /live; /metrics and mntr values after the captures' workload and the dashboard's
@@ -108,4 +117,4 @@ pooled=$(benches/pool.py "$smoke_out" "$smoke_out")
 grep -q '^| start-up to first session, empty (ms) |' <<<"$pooled"
 
 # Every step above exits non-zero on a failure (set -e), so reaching here means all passed.
-echo "suites (cargo test, differential, conformance, kazoo restart, kazoo reconfig, kazoo read-only, ensemble follower, interop, crash, quorum, observability, containers, bench smoke): 13 passed, 0 failed"
+echo "suites (cargo test, differential, conformance, kazoo restart, kazoo reconfig, kazoo read-only, ensemble follower, interop, crash, quorum, operator commands, zkCli, observability, containers, bench smoke): 15 passed, 0 failed"

@@ -15,7 +15,7 @@
 //! - `zkGenConfig.sh`, `zkOk.sh`, `zkMetrics.sh` (the incubator chart's `k8szk` image).
 //!
 //! Each follows its original's behaviour and text (learnt from the scripts, not copied);
-//! `tests/ops/DOC-DRAFT.md` lists where they differ.
+//! docs/operator-commands.md lists where they differ.
 //!
 //! # Layout
 //!

@@ -755,4 +755,48 @@ mod tests {
         assert_eq!(parse_ordinal("zk-1a"), None);
         assert_eq!(parse_ordinal("-3"), Some(("", 3)));
     }
+
+    #[test]
+    fn self_managing_bootstrap_and_elastic_pods() {
+        let s = run(&["--servers=3", "--self_managing=zk-cs:2181", "--conf_dir=/c"]);
+        assert!(!s.elastic(2) && s.elastic(3));
+        let d = "zk-hs.default.svc.cluster.local";
+        let boot = s.self_managing_zoo_cfg("zk", d, 1, Some("super:x"), &["a.b=c"], None);
+        assert!(boot.contains("standaloneEnabled=false\nreconfigEnabled=true\n"));
+        assert!(boot.contains("DigestAuthenticationProvider.superDigest=super:x\n"));
+        assert!(boot.contains("4lw.commands.whitelist=*\na.b=c\n"));
+        assert!(boot.ends_with(&format!(
+            "server.1=zk-0.{d}:2888:3888:participant;2181\n\
+             server.2=zk-1.{d}:2888:3888:participant;2181\n\
+             server.3=zk-2.{d}:2888:3888:participant;2181\n"
+        )));
+        assert!(!boot.contains("autoMembership"));
+        let elastic =
+            s.self_managing_zoo_cfg("zk", d, 4, None, &["4lw.commands.whitelist=ruok"], None);
+        assert!(!elastic.contains("4lw.commands.whitelist=*"));
+        assert!(elastic.ends_with(&format!(
+            "zkrs.autoMembership=true\nzkrs.autoMembership.ensemble=zk-cs:2181\n\
+             server.5=zk-4.{d}:2888:3888:participant;2181\n"
+        )));
+        // Once the ensemble wrote a dynamic configuration, a restart keeps it.
+        let again = s.self_managing_zoo_cfg("zk", d, 4, None, &[], Some("/c/zoo.cfg.dynamic.1"));
+        assert!(again.ends_with(
+            "zkrs.autoMembership.ensemble=zk-cs:2181\ndynamicConfigFile=/c/zoo.cfg.dynamic.1\n"
+        ));
+        assert!(!again.contains("server.5="));
+    }
+
+    #[test]
+    fn super_digest_of_the_password_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("pw");
+        std::fs::write(&f, "secret\n").unwrap();
+        let arg = format!("--super_password_file={}", f.display());
+        let s = run(&["--self_managing=zk-cs:2181", &arg]);
+        // base64(sha1("super:secret")), as DigestAuthenticationProvider computes it.
+        assert_eq!(
+            s.super_digest().unwrap().as_deref(),
+            Some("super:lK75jTNcA+U9vtVEw5vB51mj/w4=")
+        );
+    }
 }
