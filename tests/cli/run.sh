@@ -17,9 +17,11 @@
 #                         data directory and port: the session and its watch survive
 #   oneshot.txt           one command per line as `zkCli.sh -server ... <cmd>`, plus the
 #                         launch-option cases listed in ONESHOT_FLAGS below
-#   oneshot-local.txt     one-shot commands that exit without waiting for the server (run last:
-#                         whether their session got created before the exit is a race in Java
-#                         too, so their SyncConnected event is dropped)
+#   oneshot-local.txt     one-shot commands that exit without waiting for the server, incl.
+#                         `quit` and `close` (run last: whether their session got created before
+#                         the exit is a race in Java too, so their SyncConnected event is
+#                         dropped, and the createSession/closeSession zxids they may or may not
+#                         use cannot shift the zxids printed by later cases)
 #   reconfig.txt          interactive, against ensembles of three zkrs members started afresh for
 #                         each CLI by tests/cli/ensemble_session.py (tests/quorum/ensemble.py):
 #                         reconfigEnabled=true with a super user (config -c/-s/-w, reconfig
