@@ -17,9 +17,18 @@
 #                         data directory and port: the session and its watch survive
 #   oneshot.txt           one command per line as `zkCli.sh -server ... <cmd>`, plus the
 #                         launch-option cases listed in ONESHOT_FLAGS below
-#   oneshot-local.txt     one-shot commands that exit without waiting for the server (run last:
-#                         whether their session got created before the exit is a race in Java
-#                         too, so their SyncConnected event is dropped)
+#   oneshot-local.txt     one-shot commands that exit without waiting for the server, incl.
+#                         `quit` and `close` (run last: whether their session got created before
+#                         the exit is a race in Java too, so their SyncConnected event is
+#                         dropped, and the createSession/closeSession zxids they may or may not
+#                         use cannot shift the zxids printed by later cases)
+#   reconfig.txt          interactive, against ensembles of three zkrs members started afresh for
+#                         each CLI by tests/cli/ensemble_session.py (tests/quorum/ensemble.py):
+#                         reconfigEnabled=true with a super user (config -c/-s/-w, reconfig
+#                         -add/-remove/-members/-file/-s/-v, NoAuth, BadVersion, BadArguments,
+#                         NewConfigNoQuorum, `reconfig -file` parse errors), then `connect` to
+#                         a reconfigEnabled=false ensemble; ports and file paths are replaced by
+#                         their names (<C1>, <Q2>, <dir>, ...)
 # Prints `cli: N passed, M failed` last; exits 1 on any failure.
 set -u -o pipefail
 
@@ -59,6 +68,7 @@ done
 command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
 apt_install "${need[@]}"
 [ -x "$ZKCLI_JAVA" ] || die "$ZKCLI_JAVA missing"
+command -v python3 >/dev/null 2>&1 || die "python3 missing (tests/cli/ensemble_session.py)"
 
 if [ "$BUILD" = 1 ]; then
     log "cargo build --release -p zkrs"
@@ -256,12 +266,32 @@ oneshot() {
     check oneshot
 }
 
+# An interactive session against fresh ensembles (see ensemble_session.py).
+ensemble_case() { # session
+    local s="$1" impl
+    for impl in java rust; do
+        : >"$WORK/$s.$impl"
+        local cmd=("$ZKCLI_JAVA")
+        [ "$impl" = rust ] && cmd=("$ZKRS" zkCli.sh)
+        CLI_KEEP="$KEEP" ZKRS_EXE="$ZKRS" QUORUM_RUST_LOG=warn timeout 600 python3 "$HERE/ensemble_session.py" \
+            --work "$WORK/ens-$s-$impl" --session "$HERE/sessions/$s.txt" --out "$WORK/ens" \
+            --delay "$LINE_DELAY" -- "${cmd[@]}" >"$LOGS/ens-$s-$impl.log" 2>&1 ||
+            log "ensemble_session.py failed for $impl (see $LOGS/ens-$s-$impl.log)"
+        for f in o e rc; do
+            if [ -f "$WORK/ens.$f" ]; then mv "$WORK/ens.$f" "$WORK/$f"; else echo "(missing)" >"$WORK/$f"; fi
+        done
+        transcript "$WORK/$s.$impl"
+    done
+    check "$s"
+}
+
 START=$SECONDS
 log "server port $PORT; java $ZKCLI_JAVA vs $ZKRS zkCli.sh"
 oneshot
 interactive basic
 interactive quota
 interactive restart
+ensemble_case reconfig
 log "done in $((SECONDS - START)) s"
 echo "cli: $PASS passed, $FAIL failed"
 [ "$FAIL" = 0 ]

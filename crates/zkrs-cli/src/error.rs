@@ -66,7 +66,7 @@ impl KeeperError {
                 "Another reconfiguration is in progress -- concurrent reconfigs not supported (yet)"
                     .to_string()
             }
-            ErrorCode::NewConfigNoQuorum => "No quorum of new config is connected and up-to-date with the leader of last commmitted config - try invoking reconfiguration after new servers are connected and synced".to_string(),
+            ErrorCode::NewConfigNoQuorum => "No quorum of new config is connected and up-to-date with the leader of last committed config - try invoking reconfiguration after new servers are connected and synced".to_string(),
             ErrorCode::QuotaExceeded => format!("Quota has exceeded : {p}"),
             _ => self.message(),
         }

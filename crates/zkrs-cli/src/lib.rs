@@ -18,6 +18,8 @@
 //! - `watches`: [`watches::WatchRegistry`], the client-side watch tables.
 //! - `error`: [`error::CliError`] and [`error::KeeperError`] with Java's messages.
 //! - `path`: `PathUtils.validatePath`.
+//! - `javautil`: `Properties.load`, `ConcurrentHashMap`/`HashMap` iteration order, `parseLong`.
+//! - `quorum_config`: `QuorumServer`, `parseDynamicConfig(...).toString()`, `getClientConfigStr`.
 //! - `stat_printer`: `StatPrinter`.
 //! - `stats_track`: [`stats_track::StatsTrack`], the quota node format.
 
@@ -27,8 +29,10 @@ pub mod commands;
 pub mod error;
 pub mod getopt;
 pub mod hosts;
+pub mod javautil;
 pub mod launch;
 pub mod path;
+pub mod quorum_config;
 pub mod shell;
 pub mod stat_printer;
 pub mod stats_track;

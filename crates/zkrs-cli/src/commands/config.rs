@@ -4,6 +4,8 @@ use super::{parse, usage_error, Ctx};
 use crate::api;
 use crate::error::CliError;
 use crate::getopt::{Opt, OptSpec};
+use crate::javautil::parse_long;
+use crate::quorum_config::{client_config_str, dynamic_config_string};
 use crate::stat_printer::format_stat;
 
 const CONFIG: OptSpec = OptSpec {
@@ -62,70 +64,6 @@ const RECONFIG: OptSpec = OptSpec {
     group: None,
 };
 
-/// `java.util.Properties.load` for simple `key=value` / `key: value` lines.
-pub fn load_properties(text: &str) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    for line in text.lines() {
-        let l = line.trim_start();
-        if l.is_empty() || l.starts_with('#') || l.starts_with('!') {
-            continue;
-        }
-        let sep = l.find(['=', ':']).unwrap_or(l.len());
-        let key = l[..sep].trim().to_string();
-        let value = l.get(sep + 1..).unwrap_or("").trim_start().to_string();
-        if let Some(e) = out.iter_mut().find(|(k, _)| *k == key) {
-            e.1 = value;
-        } else {
-            out.push((key, value));
-        }
-    }
-    out
-}
-
-/// Java's `String.hashCode`.
-fn java_hash(s: &str) -> i32 {
-    s.encode_utf16()
-        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
-}
-
-/// The iteration order of a `Properties` (a `ConcurrentHashMap` of 16 buckets below 12 keys).
-fn properties_order(props: &mut [(String, String)]) {
-    let buckets = if props.len() < 12 { 16 } else { 64 };
-    props.sort_by_key(|(k, _)| {
-        let h = java_hash(k);
-        let spread = (h ^ ((h as u32) >> 16) as i32) & 0x7fff_ffff;
-        spread & (buckets - 1)
-    });
-}
-
-/// The client address of a `server.N` value (`QuorumServer.clientAddr`), `host:port`.
-fn client_addr(value: &str) -> Option<String> {
-    let (_, client) = value.split_once(';')?;
-    let client = client.trim();
-    match client.rsplit_once(':') {
-        Some((h, p)) => Some(format!("{h}:{p}")),
-        None => Some(format!("0.0.0.0:{client}")),
-    }
-}
-
-/// `ConfigUtils.getClientConfigStr`: `version host:port,host:port`.
-pub fn client_config_str(data: &str) -> String {
-    let mut props = load_properties(data);
-    properties_order(&mut props);
-    let mut version = String::new();
-    let mut addrs: Vec<String> = Vec::new();
-    for (k, v) in &props {
-        if k == "version" {
-            version = v.trim().to_string();
-        }
-        if !k.starts_with("server.") {
-            continue;
-        }
-        addrs.push(client_addr(v.trim()).unwrap_or_default());
-    }
-    format!("{version} {}", addrs.join(","))
-}
-
 /// `config [-c] [-w] [-s]`.
 pub fn config(ctx: &mut Ctx<'_>) -> Result<bool, CliError> {
     let parsed = parse(&CONFIG, &ctx.args)?;
@@ -151,25 +89,21 @@ pub fn config(ctx: &mut Ctx<'_>) -> Result<bool, CliError> {
     Ok(watch)
 }
 
-/// The membership of a dynamic config file, as `QuorumVerifier.toString()` renders it.
+/// `reconfig -file`: the file's membership as `QuorumVerifier.toString()` renders it. Err:
+/// what follows `Error processing <path>` (the exception's message).
 fn members_from_file(path: &str) -> Result<String, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!(" ({e})"))?;
-    let mut servers: Vec<(i64, String)> = Vec::new();
-    for (k, v) in load_properties(&text) {
-        if let Some(id) = k.strip_prefix("server.") {
-            let id: i64 = id
-                .parse()
-                .map_err(|_| format!("{k} is not a valid server id"))?;
-            servers.push((id, v.trim().to_string()));
-        }
-    }
-    servers.sort();
-    let mut out = String::new();
-    for (id, v) in servers {
-        out.push_str(&format!("server.{id}={v}\n"));
-    }
-    out.push_str("version=0");
-    Ok(out)
+    // `Properties.load(InputStream)` reads ISO 8859-1.
+    let bytes = std::fs::read(path).map_err(|e| {
+        // FileNotFoundException: "<path> (<strerror>)".
+        let reason = e.to_string();
+        let reason = match reason.rfind(" (os error ") {
+            Some(i) => reason[..i].to_string(),
+            None => reason,
+        };
+        format!("{path} ({reason})")
+    })?;
+    let text: String = bytes.iter().map(|&b| char::from(b)).collect();
+    dynamic_config_string(&text)
 }
 
 /// `reconfig ...`.
@@ -185,12 +119,8 @@ pub fn reconfig(ctx: &mut Ctx<'_>) -> Result<bool, CliError> {
         return Err(usage_error("reconfig"));
     }
     let version = match parsed.value("v") {
-        Some(v) => i64::from_str_radix(v.trim_start_matches('+'), 16)
-            .ok()
-            .filter(|_| !v.is_empty())
-            .ok_or_else(|| {
-                CliError::msg("-v must be followed by a long (configuration version)")
-            })?,
+        Some(v) => parse_long(v, 16)
+            .map_err(|_| CliError::msg("-v must be followed by a long (configuration version)"))?,
         None => -1,
     };
     if (file || members) && (add || remove) {
@@ -220,18 +150,4 @@ pub fn reconfig(ctx: &mut Ctx<'_>) -> Result<bool, CliError> {
     }
     print!("{out}");
     Ok(false)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn client_config() {
-        let s = client_config_str(
-            "server.1=127.0.0.1:2888:3888:participant;127.0.0.1:2181\nversion=100000000",
-        );
-        assert_eq!(s, "100000000 127.0.0.1:2181");
-        assert_eq!(client_config_str(""), " ");
-    }
 }
