@@ -7,6 +7,10 @@
 #   uid 1000, volumes, ports, healthcheck), the Java zkCli from the host and the image's own.
 # - test_compose.py: docker/compose/ensemble.yml up, writes through every member, the leader
 #   killed, partitions by `docker network disconnect`, no acknowledged write lost.
+# - test_bare_metal.py: seed 002, three hosts started with zkServer.sh start, checked with
+#   zkServer.sh status, one stopped with zkServer.sh stop.
+# - test_statefulset.py: the tutorial's, the incubator chart's and deploy/kubernetes/ manifests
+#   run as StatefulSets emulated with containers (k8s_emulator.py).
 # - test_observer.py: seed 000, Java ensemble + zkrs observer from a second network through
 #   published ports (docker/compose/observer/).
 #
