@@ -14,7 +14,7 @@
 # - test_observer.py: seed 000, Java ensemble + zkrs observer from a second network through
 #   published ports (docker/compose/observer/).
 #
-#   tests/docker/run.sh [--only PATTERN] [--no-build] [--timeout SECONDS] [--keep-images]
+#   tests/docker/run.sh [--only PATTERN] [--no-build] [--timeout SECONDS]
 #
 # Prints `skipped: no Docker engine` and exits 0 where `docker info` fails. Every container,
 # network and volume is labelled with this run's id and removed at the end (by label).
@@ -31,7 +31,7 @@ ONLY=""
 BUILD=1
 TIMEOUT=1500
 
-usage() { sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
