@@ -208,7 +208,8 @@ class Pod:
                 print(f"[k8s] {self.name} {self.probe_log[-1]}", flush=True)
                 grace_s = max(2, grace_s - int(time.monotonic() - t0))
             D.docker("stop", "-t", str(grace_s), self.name, check=False, timeout=grace_s + 30)
-        D.docker("rm", "-f", self.name, check=False, timeout=60)
+        # -v: the image's anonymous volumes go with the container (the claims are named).
+        D.docker("rm", "-f", "-v", self.name, check=False, timeout=60)
         self.ready = False
 
 
@@ -360,7 +361,7 @@ class StatefulSet:
         for p in list(self.pods.values()):
             p.stop_probes.set()
         for p in list(self.pods.values()):
-            D.docker("rm", "-f", p.name, check=False)
+            D.docker("rm", "-f", "-v", p.name, check=False)
         self.pods.clear()
 
 
